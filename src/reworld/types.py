@@ -145,3 +145,38 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     return obj
+
+
+@dataclass
+class RenderResult:
+    """What a render (grade, transcode, later modify) produced.
+
+    Attributes:
+        output: path written (a folder for image sequences).
+        input: the source path.
+        frames: frames written.
+        duration: seconds of video written.
+        fps: output average frame rate.
+        variation: variation index (0 for single renders).
+        seed: the seed actually used.
+        timings: seconds per pipeline step (``{"decode+render+encode": 3.1, ...}``).
+        metrics: measured figures (e.g. ``{"render_fps": 41.2}``).
+        spec: the edit spec as a JSON-ready dict.
+        extra_outputs: other files written (LUTs, reports).
+    """
+
+    output: str
+    input: str
+    frames: int
+    duration: float
+    fps: Fraction
+    variation: int = 0
+    seed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    spec: dict[str, Any] | None = None
+    extra_outputs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return _jsonable(asdict(self))

@@ -27,6 +27,14 @@ MATRICES = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "sm
             8: "ycgco", 9: "bt2020nc", 10: "bt2020c"}
 RANGES = {1: "tv", 2: "pc"}
 
+#: swscale flags. The default (SIMD) YUV<->RGB paths are biased by about -1 level on 4:2:0
+#: sources; accurate rounding with full horizontal chroma interpolation is unbiased (measured
+#: mean error < 0.05 levels vs 1.0-1.5; costs ~20 ms more per 1080p frame when reading).
+from av.video.reformatter import Interpolation as _I  # noqa: E402
+
+READ_FLAGS = _I.BICUBIC | _I.ACCURATE_RND | _I.FULL_CHR_H_INT
+WRITE_FLAGS = _I.BICUBIC | _I.ACCURATE_RND | _I.FULL_CHR_H_INT | _I.FULL_CHR_H_INP
+
 #: Containers PyAV reports for single still images.
 IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe", "webp_pipe",
                  "exr_pipe", "dpx_pipe", "gif", "pam_pipe", "pgm_pipe", "ppm_pipe", "qoi_pipe")

@@ -111,15 +111,16 @@ def _video_info(container, s, path: str, arg: str, limit: int, is_image: bool) -
         pass  # a damaged tail: keep what demuxed; the decode check below decides
     n = len(stamps)
 
-    # 2. Decode the first frame: rotation, and proof that the stream decodes.
-    container.seek(0)
+    # 2. Decode the first frame (in a fresh open: some files cannot seek back): rotation, and
+    #    proof that the stream decodes.
     first = None
-    try:
-        for frame in container.decode(s):
-            first = frame
-            break
-    except av.FFmpegError as exc:
-        raise ClipOpenError(arg, path, f"has a video stream that does not decode ({exc})") from exc
+    with open_input(path, arg) as again:
+        try:
+            for frame in again.decode(again.streams.video[0]):
+                first = frame
+                break
+        except av.FFmpegError as exc:
+            raise ClipOpenError(arg, path, f"has zero decodable video frames ({_reason(exc)})") from exc
     if first is None or n == 0:
         raise ClipOpenError(arg, path, "has zero decodable video frames (truncated or empty stream)")
 
@@ -155,6 +156,10 @@ def _video_info(container, s, path: str, arg: str, limit: int, is_image: bool) -
         duration=span, time_base=tb, start_time=float(pts[0] * tb), bit_rate=vbr,
         color=color_tags(first if first is not None else cc), profile=profile,
     )
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def require_video(info: MediaInfo, arg: str = "input") -> "VideoStreamInfo":

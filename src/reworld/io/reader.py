@@ -15,10 +15,14 @@ import av
 import numpy as np
 
 from reworld.errors import ClipOpenError, InvalidInput
-from reworld.io._av import open_input, yuv_matrix_for
+from reworld.io._av import READ_FLAGS, open_input, yuv_matrix_for
 from reworld.io.probe import probe
 from reworld.progress import CancelToken, ProgressCallback, check_cancel, stage_reporter
 from reworld.types import Chunk, MediaInfo
+
+
+#: default upper bound on one chunk's size in bytes
+CHUNK_BYTES = 48 * 1024 * 1024
 
 
 class ClipReader:
@@ -26,7 +30,8 @@ class ClipReader:
 
     Args:
         path: the video file.
-        chunk_size: frames per chunk (default 16).
+        chunk_size: frames per chunk (default: 16, fewer for big frames so a chunk stays
+            under 48 MiB — 7 frames of 1080p).
         bit_depth: 8 gives uint8 RGB; 16 gives uint16 RGB (use for 10/12-bit sources).
         apply_rotation: turn frames upright according to the display matrix (default True).
         arg: argument name used in error messages.
@@ -40,10 +45,10 @@ class ClipReader:
         (8, 720, 1280, 3) 0.0
     """
 
-    def __init__(self, path: str | os.PathLike, *, chunk_size: int = 16, bit_depth: int = 8,
+    def __init__(self, path: str | os.PathLike, *, chunk_size: int | None = None, bit_depth: int = 8,
                  apply_rotation: bool = True, arg: str = "input", max_side: int | None = None,
                  threads: str = "AUTO") -> None:
-        if not isinstance(chunk_size, int) or chunk_size < 1:
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise InvalidInput("chunk_size", chunk_size, "must be an integer >= 1")
         if bit_depth not in (8, 16):
             raise InvalidInput("bit_depth", bit_depth, "must be 8 or 16")
@@ -105,7 +110,7 @@ class ClipReader:
         else:
             arr = frame.to_ndarray(format=fmt, src_colorspace=self._src_matrix,
                                    src_color_range=self._src_range, dst_color_range="JPEG",
-                                   interpolation="BICUBIC")
+                                   interpolation=READ_FLAGS)
         if wide and self.bit_depth == 8:
             arr = ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
         if self.rotation:
@@ -146,26 +151,35 @@ class ClipReader:
     def chunks(self, *, start: float | None = None, end: float | None = None,
                progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
                stage: str = "decode") -> Iterator[Chunk]:
-        """Yield :class:`reworld.types.Chunk` of up to ``chunk_size`` frames."""
+        """Yield :class:`reworld.types.Chunk` of up to ``chunk_size`` frames.
+
+        Each chunk owns its array (frames are decoded straight into it, no list + stack copy),
+        so callers may keep or modify it.
+        """
         report = stage_reporter(progress, stage, total=len(self))
-        buf: list[np.ndarray] = []
-        pts: list[int] = []
+        h, w = self.size
+        dtype = np.uint8 if self.bit_depth == 8 else np.uint16
+        n = self.chunk_size or max(1, min(16, CHUNK_BYTES // (h * w * 3 * dtype().itemsize)))
+        buf = None
+        pts = np.zeros(n, np.int64)
+        fill = 0
         first = 0
-        done = 0
         for frame, p in self.iter_frames(start=start, end=end, cancel=cancel):
-            buf.append(frame)
-            pts.append(p)
-            if len(buf) == self.chunk_size:
-                done += len(buf)
-                yield Chunk(np.stack(buf), np.asarray(pts, np.int64), self.time_base, first)
-                report(done)
-                first += len(buf)
-                buf, pts = [], []
-        if buf:
-            done += len(buf)
-            yield Chunk(np.stack(buf), np.asarray(pts, np.int64), self.time_base, first)
-            report(done)
-        if first + len(buf) == 0:
+            if buf is None:
+                buf = np.empty((n, *frame.shape), dtype)
+            buf[fill] = frame
+            pts[fill] = p
+            fill += 1
+            if fill == n:
+                yield Chunk(buf, pts.copy(), self.time_base, first)
+                first += fill
+                report(first)
+                buf, fill = None, 0
+        if fill:
+            yield Chunk(buf[:fill], pts[:fill].copy(), self.time_base, first)
+            first += fill
+            report(first)
+        if first == 0:
             raise ClipOpenError(self.arg, self.path, "has zero decodable video frames")
 
     __iter__ = chunks
@@ -188,17 +202,21 @@ class ClipReader:
             raise ClipOpenError(self.arg, self.path, "has no frames in the requested range")
         return Chunk(np.stack(frames), np.asarray(pts, np.int64), self.time_base, 0)
 
-    def sample(self, times: Sequence[float], *, pairs: bool = False,
-               cancel: CancelToken | None = None) -> list[tuple[float, np.ndarray] | tuple[float, np.ndarray, np.ndarray]]:
+    def sample(self, times: Sequence[float], *, run: int = 1,
+               cancel: CancelToken | None = None) -> list[tuple]:
         """Decode frames near the given times (seconds), seeking between them.
 
         Args:
             times: increasing times in seconds.
-            pairs: also return the frame that follows each sampled one (for motion measures).
+            run: how many consecutive frames to return from each time (2 = a pair for motion
+                measures; more for camera-path measures).
 
         Returns:
-            A list of ``(time, frame)`` or ``(time, frame, next_frame)``.
+            A list of ``(time, frame_0, ..., frame_{run-1})``; times whose run would pass the
+            end of the clip are left out.
         """
+        if not isinstance(run, int) or run < 1:
+            raise InvalidInput("run", run, "must be an integer >= 1")
         out = []
         container, stream = self._open()
         tb = self.time_base
@@ -215,9 +233,9 @@ class ClipReader:
                         continue
                     got.append(self._to_array(frame))
                     got_t = ft if got_t is None else got_t
-                    if len(got) == (2 if pairs else 1):
+                    if len(got) == run:
                         break
-                if len(got) == (2 if pairs else 1):
+                if len(got) == run:
                     out.append((got_t, *got))
         except av.FFmpegError:
             pass  # a damaged tail: return what decoded

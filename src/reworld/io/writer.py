@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from reworld.errors import InvalidInput, ReworldError
-from reworld.io._av import open_input
+from reworld.io._av import WRITE_FLAGS, open_input
 
 #: container name -> (FFmpeg muxer, file suffix)
 CONTAINERS = {"mp4": ("mp4", ".mp4"), "mov": ("mov", ".mov"), "mkv": ("matroska", ".mkv")}
@@ -268,7 +268,7 @@ class ClipWriter:
         else:
             vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
         vf = vf.reformat(format=self._pix, dst_colorspace="itu709", dst_color_range="MPEG",
-                         src_color_range="JPEG", interpolation="BICUBIC")
+                         src_color_range="JPEG", interpolation=WRITE_FLAGS)
         vf.pts = pts
         vf.time_base = self.time_base
         for packet in self._vstream.encode(vf):

@@ -1,0 +1,68 @@
+"""One measured bench job in a fresh process; prints one JSON line. Used by run_bench.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make(path: str, w: str, h: str, secs: str, fps: str, photo: str) -> dict:
+    """Synthesise a test clip: a slow pan/zoom over a real photo plus mild noise (streamed)."""
+    import cv2
+
+    from reworld.io.writer import ClipWriter
+
+    w, h, secs, fps = int(w), int(h), float(secs), int(fps)
+    src = cv2.imread(photo) if Path(photo).exists() else None
+    if src is None:
+        yy, xx = np.mgrid[0:h * 2, 0:w * 2]
+        src = np.stack([(xx * 7) % 256, (yy * 5) % 256, ((xx + yy) * 3) % 256], -1).astype(np.uint8)
+    else:
+        src = cv2.cvtColor(src, cv2.COLOR_BGR2RGB)
+    big = cv2.resize(src, (int(w * 1.4), int(h * 1.4)), interpolation=cv2.INTER_CUBIC)
+    rng = np.random.default_rng(0)  # fixed seed: the same input every run
+    n = int(secs * fps)
+    with ClipWriter(path, fps=fps, preset="ultrafast", crf=20) as wr:
+        for i in range(n):
+            t = i / max(n - 1, 1)
+            x0 = int((big.shape[1] - w) * t)
+            y0 = int((big.shape[0] - h) * (0.5 + 0.5 * np.sin(2 * np.pi * t)) )
+            frame = big[y0:y0 + h, x0:x0 + w]
+            noise = rng.integers(-3, 4, size=frame.shape, dtype=np.int16)
+            wr.write(np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8))
+    return {"frames": n}
+
+
+def transcode(src: str, dst: str, preset: str) -> dict:
+    from reworld.io.reader import ClipReader
+    from reworld.io.writer import ClipWriter
+
+    t0 = time.perf_counter()
+    frames = 0
+    with ClipReader(src) as r:
+        v = r.info.video
+        with ClipWriter(dst, fps=v.fps, time_base=v.time_base, preset=preset, audio_from=src) as w:
+            for chunk in r:
+                w.write(chunk.frames, chunk.pts)
+                frames += len(chunk)
+    return {"frames": frames, "work_s": time.perf_counter() - t0}
+
+
+def grade(src: str, dst: str, preset: str) -> dict:
+    from reworld.edits.spec import GradeSpec
+    from reworld.pipeline import grade_clip
+
+    spec = GradeSpec(exposure=0.3, contrast=1.15, saturation=1.2, temperature=0.2,
+                     curves={"master": [[0, 0], [0.25, 0.22], [0.75, 0.8], [1, 1]]})
+    t0 = time.perf_counter()
+    result = grade_clip(src, dst, spec, preset=preset)
+    return {"frames": result.frames, "work_s": time.perf_counter() - t0}
+
+
+if __name__ == "__main__":
+    job, *args = sys.argv[1:]
+    print(json.dumps({"make": make, "transcode": transcode, "grade": grade}[job](*args)))

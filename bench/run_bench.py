@@ -1,0 +1,114 @@
+"""reworld benchmarks: `make bench` (or `python bench/run_bench.py [--quick]`).
+
+Prints, for a 10 s 720p, a 10 s 1080p and a 60 s 1080p clip, the decode+encode floor (frames
+per second through ClipReader → ClipWriter) and the peak RSS of a fresh process doing it; then
+every other figure as a ratio to that floor measured in the same run (so machines compare).
+
+Each measured job runs in its own child process (``bench/_child.py``) so its peak RSS is its
+own (``os.wait4`` rusage). Inputs are made once into ``bench-out/`` from a real photo of the
+shared media set (slow pan + zoom + sensor-like noise, so the encoder sees real texture), or
+from a synthetic pattern when the media set is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT = REPO / "bench-out"
+PHOTO = REPO.parent / "shared" / "media" / "photos" / "landscape_lake_boats_sunset_sky.jpg"
+
+CLIPS = {  # name: (width, height, seconds, fps)
+    "720p_10s": (1280, 720, 10, 30),
+    "1080p_10s": (1920, 1080, 10, 30),
+    "1080p_60s": (1920, 1080, 60, 30),
+}
+
+
+def run_child(job: str, *args: str) -> dict:
+    """Run ``bench/_child.py JOB ARGS`` and return its JSON result plus wall time and peak RSS."""
+    cmd = [sys.executable, str(HERE / "_child.py"), job, *args]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"bench job {job} {args} failed (exit {code}):\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024.0  # Linux: KiB
+    return result
+
+
+def make_inputs(names: list[str]) -> dict[str, Path]:
+    OUT.mkdir(exist_ok=True)
+    paths = {}
+    for name in names:
+        w, h, secs, fps = CLIPS[name]
+        path = OUT / f"input_{name}.mp4"
+        if not path.exists():
+            print(f"  making {path.name} ({w}x{h}, {secs} s at {fps} fps)…", flush=True)
+            run_child("make", str(path), str(w), str(h), str(secs), str(fps), str(PHOTO))
+        paths[name] = path
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="only the 10 s clips (skips the 60 s RSS check)")
+    ap.add_argument("--preset", default="veryfast", help="x264 preset used for the floor (default veryfast)")
+    ap.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    a = ap.parse_args(argv)
+    names = ["720p_10s", "1080p_10s"] + ([] if a.quick else ["1080p_60s"])
+    print(f"reworld bench — {os.cpu_count()} CPUs, python {sys.version.split()[0]}, x264 preset {a.preset}")
+    inputs = make_inputs(names)
+
+    figures: dict[str, dict] = {}
+    print("\n1. decode+encode floor (ClipReader → ClipWriter, H.264 CRF 18, streamed)")
+    print(f"  {'clip':<10} {'frames':>6} {'wall s':>7} {'fps':>7} {'peak RSS MB':>12}")
+    for name in names:
+        r = run_child("transcode", str(inputs[name]), str(OUT / f"out_{name}.mp4"), a.preset)
+        r["fps"] = r["frames"] / r["work_s"]
+        figures[f"floor_{name}"] = r
+        print(f"  {name:<10} {r['frames']:>6} {r['work_s']:>7.1f} {r['fps']:>7.1f} {r['peak_rss_mb']:>12.0f}")
+
+    print("\n2. other figures, as ratios to the floor of the same clip in this run (time ratio: >1 = slower)")
+    for name in ["720p_10s"]:
+        floor = figures[f"floor_{name}"]
+        for fig, job in FIGURES.items():
+            r = run_child(job, str(inputs[name]), str(OUT / f"{fig}_{name}.mp4"), a.preset)
+            r["time_ratio"] = r["work_s"] / floor["work_s"]
+            r["rss_ratio"] = r["peak_rss_mb"] / floor["peak_rss_mb"]
+            figures[f"{fig}_{name}"] = r
+            print(f"  {fig:<24} {name:<10} time ×{r['time_ratio']:.2f}  peak RSS ×{r['rss_ratio']:.2f}"
+                  f"  ({r['frames'] / r['work_s']:.1f} fps, {r['peak_rss_mb']:.0f} MB)")
+
+    ok = True
+    if not a.quick:
+        short, long_ = figures["floor_1080p_10s"], figures["floor_1080p_60s"]
+        ratio = long_["peak_rss_mb"] / short["peak_rss_mb"]
+        print("\n3. memory stays flat with clip length (targets: 60 s 1080p < 600 MB; 60 s ≤ 1.15 × 10 s)")
+        print(f"  peak RSS 60 s / 10 s = {long_['peak_rss_mb']:.0f} / {short['peak_rss_mb']:.0f} MB = ×{ratio:.3f}"
+              f"  → {'OK' if ratio <= 1.15 and long_['peak_rss_mb'] < 600 else 'OVER TARGET'}")
+        ok = ratio <= 1.15 and long_["peak_rss_mb"] < 600
+    if a.json:
+        a.json.write_text(json.dumps(figures, indent=2))
+    return 0 if ok else 1
+
+
+#: figure name -> child job; later capabilities add theirs here (each measured against the floor)
+FIGURES = {
+    "grade (direct)": "grade",
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

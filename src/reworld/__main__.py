@@ -1,0 +1,5 @@
+"""`python -m reworld` runs the CLI."""
+
+from reworld.cli.main import main
+
+main()

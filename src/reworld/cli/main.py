@@ -1,0 +1,267 @@
+"""`reworld` command line: a thin shell over the library (parse → call → print).
+
+Exit codes: 0 ok, 2 bad input, 1 internal error, 130 cancelled (see ``cli/_run.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from reworld import __version__
+from reworld.cli._run import EXIT_BAD_INPUT, die, out_console, run_command
+
+app = typer.Typer(
+    name="reworld",
+    help="reworld — keep what happens, change where it happens. Probe, grade and render video clips.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+cache_app = typer.Typer(help="Inspect or clear the analysis cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result (for scripts) instead of text.")]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+@app.command()
+def version() -> None:
+    """Print the reworld version."""
+    print(__version__)
+
+
+# --------------------------------------------------------------------------------------------
+@app.command()
+def probe(
+    input: Annotated[Path, typer.Argument(help="Video (or image) file to inspect.", metavar="INPUT")],
+    json_out: JsonOpt = False,
+    samples: Annotated[int, typer.Option(help="Frame pairs sampled for quality advice.")] = 10,
+    advice: Annotated[bool, typer.Option("--advice/--no-advice", help="Measure quality and give advice.")] = True,
+    max_side: Annotated[Optional[int], typer.Option(help="Largest accepted width/height (default 8192).")] = None,
+) -> None:
+    """Container, codecs, size, rotation, fps/VFR, frames, duration, colour, audio — and quality advice."""
+    from reworld.pipeline import probe_report
+
+    def work(bar, token):
+        return probe_report(input, samples=samples, advice=advice, max_side=max_side, cancel=token)
+
+    run_command(work, json_out=json_out, render=_print_probe)
+
+
+def _print_probe(report: dict) -> None:
+    from reworld.cli._text import probe_text
+
+    out_console.print(probe_text(report), highlight=False, markup=False)
+
+
+# --------------------------------------------------------------------------------------------
+def _floats(text: Optional[str], name: str):
+    if text is None:
+        return None
+    try:
+        vals = [float(x) for x in text.split(",")]
+    except ValueError:
+        die(f"`--{name}` must be a number or three comma-separated numbers (R,G,B), got {text!r}")
+    if len(vals) not in (1, 3):
+        die(f"`--{name}` must be a number or three comma-separated numbers (R,G,B), got {text!r}")
+    return vals[0] if len(vals) == 1 else vals
+
+
+def _curves(items: list[str]) -> dict:
+    curves: dict = {}
+    for item in items:
+        channel, _, pts = item.partition(":")
+        try:
+            points = [[float(a) for a in p.split(",")] for p in pts.split(";") if p.strip()]
+        except ValueError:
+            die(f"`--curve` must look like 'master:0,0;0.5,0.6;1,1', got {item!r}")
+        curves[channel.strip()] = points
+    return curves
+
+
+@app.command()
+def grade(
+    input: Annotated[Optional[Path], typer.Argument(help="Clip or image to grade (omit with --export-lut only).", metavar="INPUT")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output file (.mp4/.mov/.mkv, a .png/.exr frame pattern, or an image).")] = None,
+    exposure: Annotated[float, typer.Option(help="Stops, in linear light [-10, 10].")] = 0.0,
+    contrast: Annotated[float, typer.Option(help="Around mid grey [0, 4]; 1 = unchanged.")] = 1.0,
+    saturation: Annotated[float, typer.Option(help="[0, 4]; 1 = unchanged.")] = 1.0,
+    vibrance: Annotated[float, typer.Option(help="[-1, 1]: saturate muted colours more.")] = 0.0,
+    temperature: Annotated[float, typer.Option(help="[-1, 1]: cooler … warmer (white balance).")] = 0.0,
+    tint: Annotated[float, typer.Option(help="[-1, 1]: greener … magenta.")] = 0.0,
+    lift: Annotated[Optional[str], typer.Option(help="Lift: one number or R,G,B [-1, 1].")] = None,
+    gamma: Annotated[Optional[str], typer.Option(help="Gamma: one number or R,G,B (0, 10].")] = None,
+    gain: Annotated[Optional[str], typer.Option(help="Gain: one number or R,G,B [0, 10].")] = None,
+    shadows: Annotated[float, typer.Option(help="[-1, 1]")] = 0.0,
+    midtones: Annotated[float, typer.Option(help="[-1, 1]")] = 0.0,
+    highlights: Annotated[float, typer.Option(help="[-1, 1]")] = 0.0,
+    curve: Annotated[list[str], typer.Option(help="CHANNEL:x,y;x,y;… with CHANNEL master|r|g|b (repeatable).")] = [],  # noqa: B006
+    lut: Annotated[Optional[Path], typer.Option(help="Apply a .cube 3D LUT.")] = None,
+    lut_strength: Annotated[float, typer.Option(help="Mix of the LUT [0, 1].")] = 1.0,
+    match: Annotated[Optional[Path], typer.Option(help="Match this reference image's colour look.")] = None,
+    match_strength: Annotated[float, typer.Option(help="Mix of the match [0, 1].")] = 1.0,
+    spec_file: Annotated[Optional[Path], typer.Option("--grade-spec", help="Read grade values from a JSON file (a GradeSpec object); flags given also apply.")] = None,
+    export_lut: Annotated[Optional[Path], typer.Option(help="Also bake this grade into a .cube file.")] = None,
+    lut_size: Annotated[int, typer.Option(help="Lattice size of --export-lut [2, 256].")] = 65,
+    codec: Annotated[Optional[str], typer.Option(help="h264 (default), hevc, prores (.mov).")] = None,
+    crf: Annotated[Optional[int], typer.Option(help="Quality 0-51, lower is better (default 18).")] = None,
+    preset: Annotated[Optional[str], typer.Option(help="x264/x265 speed preset (default medium).")] = None,
+    bit_depth: Annotated[Optional[int], typer.Option(help="8 or 10 (hevc/prores), 16 for PNG.")] = None,
+    audio: Annotated[bool, typer.Option("--audio/--no-audio", help="Copy the source audio.")] = True,
+    json_out: JsonOpt = False,
+) -> None:
+    """Colour-grade a clip: exposure, contrast, saturation, white balance, lift/gamma/gain, curves, LUTs, match."""
+    from reworld.edits.spec import GradeSpec
+    from reworld.pipeline import export_grade_lut, grade_clip
+
+    values: dict = {}
+    if spec_file is not None:
+        if not spec_file.is_file():
+            die(f"`--grade-spec` does not exist, got {str(spec_file)!r}")
+        try:
+            values = json.loads(spec_file.read_text())
+        except json.JSONDecodeError as exc:
+            die(f"`--grade-spec` is not valid JSON ({exc}), got {str(spec_file)!r}")
+    flags = {"exposure": (exposure, 0.0), "contrast": (contrast, 1.0), "saturation": (saturation, 1.0),
+             "vibrance": (vibrance, 0.0), "temperature": (temperature, 0.0), "tint": (tint, 0.0),
+             "shadows": (shadows, 0.0), "midtones": (midtones, 0.0), "highlights": (highlights, 0.0),
+             "lut_strength": (lut_strength, 1.0), "match_strength": (match_strength, 1.0)}
+    values.update({k: v for k, (v, default) in flags.items() if v != default})
+    for name, text in (("lift", lift), ("gamma", gamma), ("gain", gain)):
+        if text is not None:
+            values[name] = _floats(text, name)
+    if curve:
+        values["curves"] = _curves(curve)
+    if lut is not None:
+        values["lut"] = str(lut)
+    if match is not None:
+        values["match"] = str(match)
+    if input is None and export_lut is None:
+        die("`INPUT` is missing: give a clip to grade, or --export-lut FILE.cube to only bake the grade")
+    if input is not None and output is None:
+        die("`--output` is missing: give the path to write, e.g. -o graded.mp4")
+
+    def work(bar, token):
+        spec = GradeSpec.from_dict(values, source=str(spec_file) if spec_file else None)
+        result: dict = {}
+        if input is not None:
+            r = grade_clip(input, output, spec, codec=codec, crf=crf, preset=preset, bit_depth=bit_depth,
+                           keep_audio=audio, progress=bar, cancel=token)
+            result = r.to_dict()
+        if export_lut is not None:
+            path = export_grade_lut(spec, export_lut, size=lut_size, source=input)
+            result.setdefault("extra_outputs", []).append(str(path))
+            result["lut"] = str(path)
+        return result
+
+    def show(result: dict) -> None:
+        if result.get("output"):
+            out_console.print(f"graded {result['frames']} frames → {result['output']} "
+                              f"({result['metrics'].get('render_fps', 0):.1f} fps)", highlight=False)
+        if result.get("lut"):
+            out_console.print(f"LUT ({lut_size}³) → {result['lut']}", highlight=False)
+
+    run_command(work, json_out=json_out, render=show)
+
+
+# --------------------------------------------------------------------------------------------
+@app.command()
+def render(
+    spec: Annotated[Path, typer.Argument(help="Edit spec JSON file (see `reworld spec --schema`).", metavar="SPEC.json")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Run any edit spec. Relative paths in the spec are resolved against the spec's folder."""
+    from reworld.edits.spec import EditSpec
+    from reworld.pipeline import render as run_spec
+
+    def work(bar, token):
+        s = EditSpec.from_file(spec)
+        return run_spec(s, progress=bar, cancel=token, base_dir=spec.resolve().parent)
+
+    run_command(work, json_out=json_out, render=lambda r: out_console.print(
+        f"rendered {r.frames} frames → {r.output} in {r.timings['total']:.1f} s", highlight=False))
+
+
+@app.command("spec")
+def spec_cmd(
+    schema: Annotated[bool, typer.Option("--schema", help="Print the edit spec's JSON Schema.")] = False,
+    example: Annotated[bool, typer.Option("--example", help="Print an example spec.")] = False,
+    check: Annotated[Optional[Path], typer.Option("--check", help="Validate a spec file (values and paths).")] = None,
+) -> None:
+    """The edit spec: JSON Schema, an example, or validate a file."""
+    from reworld.edits.spec import EditSpec
+
+    if schema:
+        print(json.dumps(EditSpec.json_schema(), indent=2))
+    elif example:
+        print(EditSpec.example().to_json())
+    elif check is not None:
+        def work(bar, token):
+            s = EditSpec.from_file(check)
+            s.validate_paths(base_dir=check.resolve().parent)
+            return {"valid": True, "spec": s.to_dict()}
+
+        run_command(work, json_out=False, render=lambda r: out_console.print(f"{check}: valid"))
+    else:
+        die("give one of --schema, --example or --check FILE", EXIT_BAD_INPUT)
+
+
+# --------------------------------------------------------------------------------------------
+@cache_app.command("ls")
+def cache_ls(json_out: JsonOpt = False) -> None:
+    """List cached analyses (key, analyzer, size, last used)."""
+    from reworld.analysis.cache import AnalysisCache
+
+    def work(bar, token):
+        c = AnalysisCache()
+        return {"root": str(c.root), "total_bytes": c.total_bytes(), "entries": c.entries()}
+
+    def show(r):
+        out_console.print(f"cache at {r['root']}: {len(r['entries'])} entries, {r['total_bytes'] / 1e6:.2f} MB",
+                          highlight=False)
+        for e in r["entries"]:
+            out_console.print(f"  {e.key[:16]}  {e.analyzer:<16} v{e.version}  {e.size_bytes / 1e3:9.1f} kB", highlight=False)
+
+    run_command(work, json_out=json_out, render=show)
+
+
+@cache_app.command("clear")
+def cache_clear(
+    analyzer: Annotated[Optional[str], typer.Option(help="Only entries of this analyzer.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete cached analyses."""
+    from reworld.analysis.cache import AnalysisCache
+
+    def work(bar, token):
+        n, b = AnalysisCache().clear(analyzer=analyzer)
+        return {"removed": n, "bytes": b}
+
+    run_command(work, json_out=json_out,
+                render=lambda r: out_console.print(f"removed {r['removed']} entries ({r['bytes'] / 1e6:.2f} MB)"))
+
+
+# --------------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's outputs.")] = Path("demo-out"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Run what reworld can do on the bundled demo clip and write the results to --out."""
+    from reworld.cli._demo import run_demo
+
+    run_command(lambda bar, token: run_demo(out, progress=bar, cancel=token), json_out=json_out,
+                render=lambda r: None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,302 @@
+"""The pipeline: an edit spec in, a rendered clip out, in numbered steps (diffusers habit).
+
+``render(spec)`` runs:
+    0. validate   — the spec's values and paths; features this build cannot do yet fail here,
+                    before any decoding, with a message naming the field.
+    1. decode     — probe the input; frames are streamed in chunks later (memory stays flat).
+    2. analyse    — (nothing is needed for a grade; later capabilities add analyzers here).
+    3. plan       — turn the spec into per-pixel functions: the grade, with its LUT and the
+                    match statistics (measured once for the whole clip, so no flicker).
+    4. render     — apply the plan chunk by chunk in float32.
+    6. encode     — ClipWriter: temp file in the target folder, renamed at the end; audio kept.
+    7. measure    — timings and throughput into the result.
+Every step reports progress and honours the cancel token.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reworld.analysis.cache import AnalysisCache, cache_key, file_hash
+from reworld.analysis.quality import assess_quality
+from reworld.edits.spec import EditSpec, GradeSpec
+from reworld.errors import InvalidInput, Unsupported
+from reworld.io.lut import read_cube, write_cube
+from reworld.io.probe import probe
+from reworld.io.reader import ClipReader
+from reworld.io.stills import read_image, write_image
+from reworld.io.writer import SEQUENCES, ClipWriter
+from reworld.ops.color import GradeParams, grade_function
+from reworld.ops.dtype import to_float01, to_uint8, to_uint16
+from reworld.ops.lut import bake_lut
+from reworld.ops.match import ColorMatch, color_stats
+from reworld.progress import CancelToken, ProgressCallback, check_cancel, scaled, stage_reporter
+from reworld.types import MediaInfo, RenderResult
+
+#: image suffixes a still input may be written to
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp")
+#: frames sampled through a clip to measure its colour statistics for --match
+MATCH_SAMPLES = 12
+#: analyzer name/version of the probe report in the cache (bump when its output changes)
+PROBE_ANALYZER, PROBE_VERSION = "probe_quality", 1
+
+
+# --------------------------------------------------------------------------------------------
+# probe report
+# --------------------------------------------------------------------------------------------
+def probe_report(path: str | os.PathLike, *, samples: int = 10, advice: bool = True,
+                 max_side: int | None = None, arg: str = "INPUT", cache: AnalysisCache | None = None,
+                 cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Facts about a clip plus quality advice from ``samples`` frame pairs spread through it.
+
+    Returns:
+        ``{"facts": MediaInfo.to_dict(), "quality": QualityReport.to_dict() | None}``. The
+        quality part is cached by file content (``reworld cache ls`` shows it).
+    """
+    info = probe(path, arg=arg, max_side=max_side)
+    out: dict[str, Any] = {"facts": info.to_dict(), "quality": None}
+    if not advice:
+        return out
+    if samples < 1:
+        raise InvalidInput("samples", samples, "must be >= 1")
+    cache = cache if cache is not None else AnalysisCache()
+    key = cache_key(file_hash(path), PROBE_ANALYZER, PROBE_VERSION, {"samples": samples})
+    hit = cache.get_meta(key)
+    if hit is not None and "report" in hit:
+        out["quality"] = hit["report"]
+        return out
+    report = _assess(path, info, samples, max_side, arg, cancel)
+    out["quality"] = report.to_dict()
+    cache.put(key, _per_sample_arrays(report.samples),
+              {"analyzer": PROBE_ANALYZER, "version": PROBE_VERSION,
+               "params": {"samples": samples}, "report": out["quality"]})
+    return out
+
+
+def _per_sample_arrays(samples: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """Per-sample measures as ``(n,)`` float arrays (NaN where a sample lacks one), for the cache."""
+    keys = sorted({k for s in samples for k, v in s.items() if isinstance(v, (int, float))})
+    arrays = {k: np.asarray([float(s.get(k, np.nan)) for s in samples], np.float64) for k in keys}
+    return arrays or {"n_samples": np.asarray([len(samples)], np.int64)}
+
+
+def _assess(path, info: MediaInfo, samples: int, max_side, arg, cancel):
+    v = info.video
+    frame_dur = 1.0 / float(v.fps) if v.fps else 0.0
+    usable = max(v.duration - 2 * frame_dur, 0.0)
+    times = [v.start_time + usable * (i + 0.5) / samples for i in range(samples)]
+    with ClipReader(path, arg=arg, max_side=max_side) as r:
+        got = r.sample(times, run=2, cancel=cancel) if v.frames > 1 else []
+        if not got:  # single-frame clip: no pairs, measure the frame against itself
+            frame = next(iter(r.iter_frames()))[0]
+            got = [(v.start_time, frame, frame)]
+    pairs = [(a, b) for _, a, b in got]
+    return assess_quality(pairs, width=v.width, height=v.height, duration=v.duration, fps=float(v.fps))
+
+
+# --------------------------------------------------------------------------------------------
+# grade plan
+# --------------------------------------------------------------------------------------------
+def build_grade(grade: GradeSpec, *, source: str | os.PathLike | None = None,
+                source_frames: np.ndarray | None = None, cancel: CancelToken | None = None) -> GradeParams:
+    """Turn a :class:`GradeSpec` (paths, JSON values) into :class:`GradeParams` (arrays).
+
+    Loads the ``.cube`` file and, for ``match``, measures the reference image's colour
+    statistics and the source's (from ``source_frames`` or :data:`MATCH_SAMPLES` frames
+    sampled through ``source``) once, so every frame gets the same colour transform.
+    """
+    fields = grade.model_dump(exclude={"lut", "match"})
+    fields["curves"] = {k: tuple(tuple(p) for p in v) for k, v in (grade.curves or {}).items()}
+    for k in ("lift", "gamma", "gain"):
+        fields[k] = tuple(fields[k])
+    lut = read_cube(grade.lut) if grade.lut else None
+    match = None
+    if grade.match:
+        ref = read_image(grade.match, arg="grade.match")
+        if source_frames is None:
+            if source is None:
+                raise InvalidInput("grade.match", grade.match, "needs the source clip to measure")
+            source_frames = _sample_frames(source, MATCH_SAMPLES, cancel)
+        match = ColorMatch(source=color_stats(to_float01(source_frames)), target=color_stats(to_float01(ref)))
+    params = GradeParams(**fields, lut=lut, match=match)
+    params.validate()
+    return params
+
+
+def _sample_frames(path, n: int, cancel) -> np.ndarray:
+    info = probe(path)
+    v = info.video
+    if info.is_image:
+        return read_image(path)[None]
+    times = [v.start_time + v.duration * (i + 0.5) / n for i in range(n)]
+    with ClipReader(path) as r:
+        got = r.sample(times, cancel=cancel)
+    return np.stack([f for _, f in got])
+
+
+def export_grade_lut(grade: GradeSpec, path: str | os.PathLike, *, size: int = 65,
+                     source: str | os.PathLike | None = None, title: str = "reworld grade") -> Path:
+    """Bake a grade into a ``.cube`` 3D LUT (written atomically) and return its path."""
+    params = build_grade(grade, source=source)
+    lut = bake_lut(grade_function(params), size=size, title=title)
+    write_cube(path, lut)
+    return Path(path)
+
+
+# --------------------------------------------------------------------------------------------
+# render
+# --------------------------------------------------------------------------------------------
+def _unsupported(spec: EditSpec) -> None:
+    """Step 0b: name the requested features this build cannot do yet (no silent ignoring)."""
+    missing = []
+    if spec.mode is not None:
+        missing.append(f"`mode` {spec.luma_mode!r} (modify needs the modify engine, not in this build)")
+    if spec.prompt or spec.reference_image or spec.first_frame:
+        missing.append("`prompt`/`reference_image`/`first_frame` (used by modify, not in this build)")
+    if spec.regions:
+        missing.append(f"`regions` ({len(spec.regions)} region edits: not in this build)")
+    if spec.motion is not None and not spec.motion.is_identity():
+        missing.append("`motion` (speed/reverse/trim/loop/focus/stabilise: not in this build)")
+    o = spec.output
+    if o.hdr != "sdr":
+        missing.append(f"`output.hdr` {o.hdr!r} (HDR output: not in this build)")
+    if o.fps is not None or o.width is not None or o.height is not None:
+        missing.append("`output.fps`/`output.width`/`output.height` (reframing/retiming: not in this build)")
+    if spec.variations > 1:
+        missing.append(f"`variations` {spec.variations} (a grade is deterministic; variations come with modify)")
+    if missing:
+        raise Unsupported("this spec asks for what reworld 0.1 cannot do yet: " + "; ".join(missing)
+                          + ". Remove those fields, or see README 'What the CPU engine can and cannot do'.")
+
+
+def render(spec: EditSpec, *, progress: ProgressCallback | None = None,
+           cancel: CancelToken | None = None, base_dir: str | os.PathLike | None = None) -> RenderResult:
+    """Run an :class:`EditSpec` end to end and write ``spec.output.path``.
+
+    Args:
+        spec: the edit spec (validated again here).
+        progress: callback receiving :class:`reworld.progress.ProgressEvent` (stages
+            ``plan``, ``render``); fractions are per stage.
+        cancel: token polled at every frame; on cancel nothing is left at the output path.
+        base_dir: folder relative paths in the spec are resolved against (default: cwd).
+
+    Returns:
+        :class:`reworld.types.RenderResult`.
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    # 0. Validate: values were checked by the model; now paths, then what this build can do.
+    spec = _resolve_paths(spec, base_dir)
+    spec.validate_paths()
+    _unsupported(spec)
+    o = spec.output
+    # 1. Decode (probe now; frames stream in step 4).
+    info = probe(spec.input, arg="input")
+    timings["probe"] = time.perf_counter() - t0
+    # 3. Plan.
+    t = time.perf_counter()
+    stage_reporter(progress, "plan", 1)(0)
+    grade = spec.grade or GradeSpec()
+    params = build_grade(grade, source=spec.input, cancel=cancel)
+    fn = grade_function(params)
+    stage_reporter(progress, "plan", 1)(1)
+    timings["plan"] = time.perf_counter() - t
+    check_cancel(cancel)
+    # 4-6. Render and encode, streamed.
+    t = time.perf_counter()
+    if info.is_image:
+        frames, duration, fps = _render_still(spec, fn, progress)
+    else:
+        frames, duration, fps = _render_clip(spec, info, fn, progress, cancel)
+    timings["render+encode"] = time.perf_counter() - t
+    # 7. Measure.
+    total = time.perf_counter() - t0
+    timings["total"] = total
+    return RenderResult(
+        output=str(o.path), input=str(spec.input), frames=frames, duration=duration, fps=fps,
+        seed=spec.seed, timings=timings,
+        metrics={"render_fps": frames / timings["render+encode"] if timings["render+encode"] > 0 else 0.0},
+        spec=spec.to_dict(),
+    )
+
+
+def _resolve_paths(spec: EditSpec, base_dir) -> EditSpec:
+    if base_dir is None:
+        return spec
+    base = Path(base_dir)
+
+    def fix(p):
+        return p if p is None or Path(p).is_absolute() else str(base / p)
+
+    changes: dict[str, Any] = {"input": fix(spec.input), "output": {"path": fix(spec.output.path)}}
+    if spec.grade is not None:
+        changes["grade"] = {"lut": fix(spec.grade.lut), "match": fix(spec.grade.match)}
+    return spec.with_changes(changes)
+
+
+def _render_clip(spec: EditSpec, info: MediaInfo, fn: Callable, progress, cancel):
+    o = spec.output
+    v = info.video
+    container = o.container
+    out_path = Path(o.path)
+    if container in SEQUENCES and out_path.suffix.lower() != f".{container}":
+        out_path = out_path / f"frame_%05d.{container}"  # a folder: name the frames in it
+    ten = o.bit_depth == 10 or container == "exr"
+    report = stage_reporter(progress, "render", v.frames)
+    done = 0
+    with ClipReader(spec.input, bit_depth=16 if (ten and v.bit_depth > 8) else 8) as reader:
+        writer = ClipWriter(
+            out_path, fps=v.fps, time_base=v.time_base, codec=o.codec if container not in SEQUENCES else "h264",
+            crf=o.crf, preset=o.preset, bit_depth=o.bit_depth or (16 if container == "exr" else 8),
+            rotation=v.rotation,
+            audio_from=spec.input if (o.keep_audio and info.audio is not None and container not in SEQUENCES) else None,
+            inputs=(spec.input,), arg="output.path", container=container,
+        )
+        with writer:
+            for chunk in reader.chunks(cancel=cancel):
+                check_cancel(cancel)
+                out = fn(to_float01(chunk.frames))
+                writer.write(to_uint16(out) if ten else to_uint8(out), chunk.pts)
+                done += len(chunk)
+                report(done)
+            check_cancel(cancel)
+    return done, v.duration, v.fps
+
+
+def _render_still(spec: EditSpec, fn: Callable, progress):
+    o = spec.output
+    suffix = Path(o.path).suffix.lower()
+    if suffix not in STILL_SUFFIXES:
+        raise InvalidInput("output.path", o.path, f"must be an image ({', '.join(STILL_SUFFIXES)}) for a still input")
+    img = read_image(spec.input, arg="input", bit_depth=16)
+    out = fn(to_float01(img))
+    write_image(o.path, to_uint16(out) if suffix in (".png", ".tif", ".tiff", ".exr") else to_uint8(out))
+    stage_reporter(progress, "render", 1)(1)
+    return 1, 0.0, 0
+
+
+def grade_clip(input: str | os.PathLike, output: str | os.PathLike, grade: GradeSpec | dict | None = None, *,
+               codec: str | None = None, crf: int | None = None, preset: str | None = None,
+               bit_depth: int | None = None, keep_audio: bool = True,
+               progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> RenderResult:
+    """Grade a clip (or a still) and write it — :func:`render` with a grade-only spec.
+
+    Example:
+        >>> grade_clip("in.mp4", "out.mp4", {"exposure": 0.5, "saturation": 1.2})  # doctest: +SKIP
+    """
+    out: dict[str, Any] = {"path": str(output), "keep_audio": keep_audio}
+    for k, val in (("codec", codec), ("crf", crf), ("preset", preset), ("bit_depth", bit_depth)):
+        if val is not None:
+            out[k] = val
+    g = grade.model_dump() if isinstance(grade, GradeSpec) else (grade or {})
+    spec = EditSpec.from_dict({"input": str(input), "output": out, "grade": g})
+    return render(spec, progress=progress, cancel=cancel)
+
+
+__all__ = ["render", "grade_clip", "build_grade", "export_grade_lut", "probe_report", "scaled"]
