@@ -63,6 +63,20 @@ def grade(src: str, dst: str, preset: str) -> dict:
     return {"frames": result.frames, "work_s": time.perf_counter() - t0}
 
 
+def probe(src: str, dst: str, preset: str) -> dict:  # noqa: ARG001 - same signature as the others
+    """`reworld probe` as a user runs it (fresh process, empty cache): wall time in work_s."""
+    import subprocess
+    import tempfile
+
+    env = dict(__import__("os").environ, REWORLD_CACHE=tempfile.mkdtemp(prefix="reworld-bench-cache-"))
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "reworld", "probe", src, "--json"], check=True,
+                   capture_output=True, env=env)
+    from reworld.io.probe import probe as probe_facts
+
+    return {"frames": probe_facts(src).video.frames, "work_s": time.perf_counter() - t0}
+
+
 if __name__ == "__main__":
     job, *args = sys.argv[1:]
-    print(json.dumps({"make": make, "transcode": transcode, "grade": grade}[job](*args)))
+    print(json.dumps({"make": make, "transcode": transcode, "grade": grade, "probe": probe}[job](*args)))

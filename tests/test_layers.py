@@ -21,7 +21,7 @@ LAYERS = {
 }
 #: same-layer imports that are allowed (importer part -> imported parts); layer-0 modules are
 #: one foundation and may import each other
-SIBLING_OK = {"io": {"ops"}}
+SIBLING_OK = {"io": {"ops"}, "__main__": {"cli"}}
 #: third-party packages confined to one part of the tree
 CONFINED = {"av": {"io"}, "fastapi": {"server"}, "torch": {"engines"}, "diffusers": {"engines"},
             "ray": {"jobs"}, "typer": {"cli"}, "rich": {"cli"}}

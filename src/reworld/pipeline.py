@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from reworld.analysis.cache import AnalysisCache, cache_key, file_hash
-from reworld.analysis.quality import assess_quality
+from reworld.analysis.probe_report import probe_report
 from reworld.edits.spec import EditSpec, GradeSpec
 from reworld.errors import InvalidInput, Unsupported
 from reworld.io.lut import read_cube, write_cube
@@ -43,61 +42,6 @@ from reworld.types import MediaInfo, RenderResult
 STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp")
 #: frames sampled through a clip to measure its colour statistics for --match
 MATCH_SAMPLES = 12
-#: analyzer name/version of the probe report in the cache (bump when its output changes)
-PROBE_ANALYZER, PROBE_VERSION = "probe_quality", 1
-
-
-# --------------------------------------------------------------------------------------------
-# probe report
-# --------------------------------------------------------------------------------------------
-def probe_report(path: str | os.PathLike, *, samples: int = 10, advice: bool = True,
-                 max_side: int | None = None, arg: str = "INPUT", cache: AnalysisCache | None = None,
-                 cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Facts about a clip plus quality advice from ``samples`` frame pairs spread through it.
-
-    Returns:
-        ``{"facts": MediaInfo.to_dict(), "quality": QualityReport.to_dict() | None}``. The
-        quality part is cached by file content (``reworld cache ls`` shows it).
-    """
-    info = probe(path, arg=arg, max_side=max_side)
-    out: dict[str, Any] = {"facts": info.to_dict(), "quality": None}
-    if not advice:
-        return out
-    if samples < 1:
-        raise InvalidInput("samples", samples, "must be >= 1")
-    cache = cache if cache is not None else AnalysisCache()
-    key = cache_key(file_hash(path), PROBE_ANALYZER, PROBE_VERSION, {"samples": samples})
-    hit = cache.get_meta(key)
-    if hit is not None and "report" in hit:
-        out["quality"] = hit["report"]
-        return out
-    report = _assess(path, info, samples, max_side, arg, cancel)
-    out["quality"] = report.to_dict()
-    cache.put(key, _per_sample_arrays(report.samples),
-              {"analyzer": PROBE_ANALYZER, "version": PROBE_VERSION,
-               "params": {"samples": samples}, "report": out["quality"]})
-    return out
-
-
-def _per_sample_arrays(samples: list[dict[str, float]]) -> dict[str, np.ndarray]:
-    """Per-sample measures as ``(n,)`` float arrays (NaN where a sample lacks one), for the cache."""
-    keys = sorted({k for s in samples for k, v in s.items() if isinstance(v, (int, float))})
-    arrays = {k: np.asarray([float(s.get(k, np.nan)) for s in samples], np.float64) for k in keys}
-    return arrays or {"n_samples": np.asarray([len(samples)], np.int64)}
-
-
-def _assess(path, info: MediaInfo, samples: int, max_side, arg, cancel):
-    v = info.video
-    frame_dur = 1.0 / float(v.fps) if v.fps else 0.0
-    usable = max(v.duration - 2 * frame_dur, 0.0)
-    times = [v.start_time + usable * (i + 0.5) / samples for i in range(samples)]
-    with ClipReader(path, arg=arg, max_side=max_side) as r:
-        got = r.sample(times, run=2, cancel=cancel) if v.frames > 1 else []
-        if not got:  # single-frame clip: no pairs, measure the frame against itself
-            frame = next(iter(r.iter_frames()))[0]
-            got = [(v.start_time, frame, frame)]
-    pairs = [(a, b) for _, a, b in got]
-    return assess_quality(pairs, width=v.width, height=v.height, duration=v.duration, fps=float(v.fps))
 
 
 # --------------------------------------------------------------------------------------------

@@ -185,10 +185,11 @@ def test_unit_saturation():
     np.testing.assert_allclose(_lin(grade(muted, GradeParams(saturation=2.0)))[0], y + 2 * (lin - y), atol=2e-4)
     # strong boosts are gamut-protected: luminance kept, no channel below half its value
     vivid = grade(x, GradeParams(saturation=4.0))
-    inside = vivid.max(axis=1) < 1.0  # pixels not clipped at the top
+    inside = (vivid.max(axis=1) < 1.0) & (_luma(_lin(x)) > 0.02)  # not clipped; protection fades near black
     assert inside.mean() > 0.3
     np.testing.assert_allclose(_luma(_lin(vivid[inside])), _luma(_lin(x[inside])), atol=1e-4)
-    assert (_lin(vivid) >= 0.5 * _lin(x) - 1e-4).all()
+    fade = (0.002**2 / (_luma(_lin(x)) + 0.002))[:, None]  # GAMUT_DARK: protection fades near black
+    assert (_lin(vivid) >= 0.5 * _lin(x) - fade - 1e-6).all()
 
 
 def test_unit_vibrance_prefers_muted_colours():
@@ -241,7 +242,7 @@ def test_unit_white_balance():
         target = planck(temperature_to_cct(temperature), -0.02 * tint)
         expected = colour.adaptation.chromatic_adaptation_VonKries(white, planck(6500, 0.0), target, transform="CAT16")
         np.testing.assert_allclose(xyz, expected, atol=1e-9)
-        assert xyz[1] == pytest.approx(white[1], rel=1e-6)  # luminance of white kept
+        assert xyz[1] == pytest.approx(white[1], rel=1e-3)  # luminance of white (nearly) kept
     cct = colour.temperature.XYZ_to_CCT_Ohno2013(space.matrix_RGB_to_XYZ @ (white_balance_matrix(0.4, 0) @ np.ones(3)))
     assert cct[0] == pytest.approx(temperature_to_cct(0.4), rel=0.02)
 
@@ -307,3 +308,16 @@ def test_unit_temporal_stability():
     np.testing.assert_array_equal(out[0, 2, 3], out[2, 9, 1])
     np.testing.assert_array_equal(out[0], out[1])
     np.testing.assert_array_equal(grade(frames[2:], FULL)[0], out[2])  # no cross-frame statistics
+
+
+def test_unit_bit_identical_anywhere():
+    """A colour gives the same bits wherever it sits (chunk edges, SIMD tails, threads)."""
+    rng = np.random.default_rng(7)  # local seeded generator
+    fn = grade_function(FULL)
+    for _ in range(5):
+        x = rng.random((40_000, 3)).astype(np.float32)
+        where = rng.choice(x.shape[0], 3000, replace=False)
+        where[:3] = (0, 15359, 39_999)  # first pixel, a chunk boundary, the last pixel
+        x[where] = rng.random(3).astype(np.float32)
+        out = fn(x)[where]
+        assert (out == out[0]).all()

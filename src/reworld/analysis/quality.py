@@ -171,9 +171,12 @@ class QualityReport:
         n_jerk_runs: runs that gave a jerk.
         duplicate_fraction: share of consecutive pairs whose two frames are identical.
         advice: findings, in a fixed order of codes.
-        samples: per-run measures; ``pairs`` lists each consecutive pair (``kind`` ``ok``,
-            ``duplicate`` or ``cut``; for ``ok`` also ``dx``/``dy`` in pixels of the sample
-            frames, ``angle_deg``, ``scale``, ``inliers`` and ``v``, the ‰ vector).
+        samples: per-run measures: those of the first frame, ``n_pairs``, ``n_duplicate``,
+            ``n_cut``, ``n_motion``, and when the run gave them ``speed``, ``velocity`` (median
+            ‰ vector) and ``jerk`` (absent, not ``None``, otherwise); ``pairs`` lists each
+            consecutive pair (``kind`` ``ok``, ``duplicate`` or ``cut``; for ``ok`` also
+            ``dx``/``dy`` in pixels of the sample frames, ``angle_deg``, ``scale``, ``inliers``
+            and ``v``, the ‰ vector).
     """
 
     width: int
@@ -343,11 +346,14 @@ def _measure_run(lumas: list[np.ndarray]) -> dict[str, Any]:
         n_duplicate=sum(p["kind"] == "duplicate" for p in pairs),
         n_cut=sum(p["kind"] == "cut" for p in pairs),
         n_motion=len(ok),
-        speed=float(np.median([np.linalg.norm(v) for v in ok])) if ok else None,
-        velocity=[float(x) for x in np.median(ok, axis=0)] if ok else None,
-        jerk=float(np.median(steps)) if steps else None,
-        pairs=pairs,
     )
+    # keys are left out, not None, when a run could not give them (as the pairs' ``dx`` etc.)
+    if ok:
+        out["speed"] = float(np.median([np.linalg.norm(v) for v in ok]))
+        out["velocity"] = [float(x) for x in np.median(ok, axis=0)]
+    if steps:
+        out["jerk"] = float(np.median(steps))
+    out["pairs"] = pairs
     return out
 
 
@@ -378,11 +384,11 @@ def _aggregate(r: QualityReport, per: list[dict[str, Any]]) -> None:
     n_pairs = sum(p["n_pairs"] for p in per)
     r.duplicate_fraction = float(sum(p["n_duplicate"] for p in per) / n_pairs)
     r.n_motion_pairs = sum(p["n_motion"] for p in per)
-    moving = [p for p in per if p["speed"] is not None]
+    moving = [p for p in per if "speed" in p]
     if not moving:
         return
     r.motion = float(np.median([p["speed"] for p in moving]))
-    jerks = [p["jerk"] for p in per if p["jerk"] is not None]
+    jerks = [p["jerk"] for p in per if "jerk" in p]
     r.n_jerk_runs = len(jerks)
     if jerks:
         r.jerk = float(np.median(jerks))

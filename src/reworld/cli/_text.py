@@ -40,12 +40,13 @@ def probe_text(report: dict[str, Any]) -> str:
             return "n/a" if x is None else format(x, fmt)
 
         lines += [
-            f"  quality     {q['n_samples']} frame pairs sampled",
+            f"  quality     {q['n_samples']} runs of consecutive frames sampled",
             f"    sharpness {num(q['sharpness'])} (Laplacian var. at 512 px)   noise σ {num(q['noise_sigma'], '.2f')} levels",
             f"    luma      mean {num(q['mean_luma'])}, p1 {num(q['luma_p1'], '.0f')}, p99 {num(q['luma_p99'], '.0f')}; "
             f"clipped high {num(q['clip_high'], '.1%') if q['clip_high'] is not None else 'n/a'}, "
             f"low {num(q['clip_low'], '.1%') if q['clip_low'] is not None else 'n/a'}",
-            f"    motion    {num(q['motion'], '.2f')} ‰ diag/frame, shake {num(q['shake'], '.2f')}",
+            f"    camera    speed {num(q['motion'], '.2f')} ‰ of the diagonal per frame, "
+            f"jerk {num(q.get('jerk'), '.2f')} ‰/frame²",
         ]
         advice = q.get("advice") or []
         if advice:

@@ -44,12 +44,12 @@ def version() -> None:
 def probe(
     input: Annotated[Path, typer.Argument(help="Video (or image) file to inspect.", metavar="INPUT")],
     json_out: JsonOpt = False,
-    samples: Annotated[int, typer.Option(help="Frame pairs sampled for quality advice.")] = 10,
+    samples: Annotated[int, typer.Option(help="Runs of 6 consecutive frames sampled for quality advice.")] = 8,
     advice: Annotated[bool, typer.Option("--advice/--no-advice", help="Measure quality and give advice.")] = True,
     max_side: Annotated[Optional[int], typer.Option(help="Largest accepted width/height (default 8192).")] = None,
 ) -> None:
     """Container, codecs, size, rotation, fps/VFR, frames, duration, colour, audio — and quality advice."""
-    from reworld.pipeline import probe_report
+    from reworld.analysis.probe_report import probe_report
 
     def work(bar, token):
         return probe_report(input, samples=samples, advice=advice, max_side=max_side, cancel=token)

@@ -37,6 +37,9 @@ class ClipReader:
         arg: argument name used in error messages.
         max_side: size limit (default 8192 or ``$REWORLD_MAX_SIDE``).
         threads: ``"AUTO"`` (frame + slice threads), ``"SLICE"``, ``"FRAME"`` or ``"NONE"``.
+        info: the file's :class:`MediaInfo` when the caller already probed it (saves a demux).
+        accurate: unbiased YUV→RGB (default). ``False`` uses swscale's fast path, about -1 level
+            off on 4:2:0 sources but ~7x cheaper at 1080p: fine for measurements such as probe.
 
     Example:
         >>> with ClipReader("clip.mp4", chunk_size=8) as r:  # doctest: +SKIP
@@ -47,7 +50,7 @@ class ClipReader:
 
     def __init__(self, path: str | os.PathLike, *, chunk_size: int | None = None, bit_depth: int = 8,
                  apply_rotation: bool = True, arg: str = "input", max_side: int | None = None,
-                 threads: str = "AUTO") -> None:
+                 threads: str = "AUTO", accurate: bool = True, info: MediaInfo | None = None) -> None:
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise InvalidInput("chunk_size", chunk_size, "must be an integer >= 1")
         if bit_depth not in (8, 16):
@@ -58,7 +61,7 @@ class ClipReader:
         self.bit_depth = bit_depth
         self.apply_rotation = apply_rotation
         self.threads = threads
-        self.info: MediaInfo = probe(path, arg=arg, max_side=max_side)
+        self.info: MediaInfo = info if info is not None else probe(path, arg=arg, max_side=max_side)
         v = self.info.video
         assert v is not None  # probe(require_video=True) guarantees it
         self.time_base: Fraction = v.time_base
@@ -67,6 +70,7 @@ class ClipReader:
         self._src_matrix = yuv_matrix_for(v.color, v.coded_height)
         self._src_range = "JPEG" if (v.color.range == "pc" or v.pix_fmt.startswith("yuvj")) else "MPEG"
         self._src_bits = v.bit_depth
+        self._flags = READ_FLAGS if accurate else "BICUBIC"
         self._container = None
 
     # -- context management ------------------------------------------------------------------
@@ -110,7 +114,7 @@ class ClipReader:
         else:
             arr = frame.to_ndarray(format=fmt, src_colorspace=self._src_matrix,
                                    src_color_range=self._src_range, dst_color_range="JPEG",
-                                   interpolation=READ_FLAGS)
+                                   interpolation=self._flags)
         if wide and self.bit_depth == 8:
             arr = ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
         if self.rotation:
@@ -217,17 +221,27 @@ class ClipReader:
         """
         if not isinstance(run, int) or run < 1:
             raise InvalidInput("run", run, "must be an integer >= 1")
+        tb = self.time_base
+        keys = self._keyframe_pts()
         out = []
         container, stream = self._open()
-        tb = self.time_base
+        decoder = None
+        pos = None  # pts of the last frame decoded
         try:
-            for t in times:
+            for t in sorted(times):
                 check_cancel(cancel)
-                container.seek(int(Fraction(max(t, 0.0)).limit_denominator(1_000_000) / tb),
-                               stream=stream, backward=True, any_frame=False)
+                target = int(Fraction(max(t, 0.0)).limit_denominator(1_000_000) / tb)
+                # seek only when a keyframe lies between where we are and the target; otherwise
+                # decoding on is cheaper than going back to a keyframe (long-GOP files)
+                if decoder is None or pos is None or target < pos or any(pos < k <= target for k in keys):
+                    container.seek(target, stream=stream, backward=True, any_frame=False)
+                    decoder = container.decode(stream)
                 got: list = []
                 got_t = None
-                for frame in container.decode(stream):
+                for frame in decoder:
+                    check_cancel(cancel)
+                    if frame.pts is not None:
+                        pos = frame.pts
                     ft = float(frame.pts * tb) if frame.pts is not None else 0.0
                     if not got and ft + 1e-6 < t and frame.pts is not None:
                         continue
@@ -242,6 +256,20 @@ class ClipReader:
         finally:
             self.close()
         return out
+
+    def _keyframe_pts(self) -> list[int]:
+        """Presentation times of the keyframes (one demux pass, no decoding; a few ms)."""
+        keys = []
+        container = open_input(self.path, self.arg)
+        try:
+            for packet in container.demux(container.streams.video[0]):
+                if packet.is_keyframe and packet.pts is not None:
+                    keys.append(int(packet.pts))
+        except av.FFmpegError:
+            pass
+        finally:
+            container.close()
+        return sorted(keys)
 
 
 def read_clip(path: str | os.PathLike, *, start: float | None = None, end: float | None = None,

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -159,7 +160,9 @@ def white_balance_matrix(temperature: float, tint: float) -> np.ndarray:
     """
     if temperature == 0.0 and tint == 0.0:
         return np.eye(3)
-    import colour  # heavy import (~1 s): only when a white balance is asked for
+    with warnings.catch_warnings():  # colour warns that matplotlib is absent (we never plot)
+        warnings.simplefilter("ignore")
+        import colour  # heavy import (~1 s): only when a white balance is asked for
 
     def white(cct: float, duv: float) -> np.ndarray:
         uv = colour.temperature.CCT_to_uv_Ohno2013(np.array([cct, duv]))
@@ -169,7 +172,8 @@ def white_balance_matrix(temperature: float, tint: float) -> np.ndarray:
     cat = colour.adaptation.matrix_chromatic_adaptation_VonKries(
         white(NEUTRAL_CCT, 0.0), white(temperature_to_cct(temperature), -TINT_DUV * tint), transform=CAT
     )
-    return space.matrix_XYZ_to_RGB @ cat @ space.matrix_RGB_to_XYZ
+    to_xyz = space.matrix_RGB_to_XYZ  # its exact inverse, not the separately rounded IEC one
+    return np.linalg.inv(to_xyz) @ cat @ to_xyz
 
 
 @dataclass(frozen=True)
@@ -456,7 +460,8 @@ def _chroma(lin: np.ndarray, saturation: float, vibrance: float) -> np.ndarray:
     if saturation > 1 or vibrance > 0:
         keep = cv2.max(lo, 0.0)
         keep *= np.float32(GAMUT_KEEP)
-        headroom = (luma - keep + np.float32(GAMUT_DARK)) / cv2.max(luma - lo, 1e-7)
+        fade = np.float32(GAMUT_DARK**2) / (luma + np.float32(GAMUT_DARK))  # ~GAMUT_DARK near black only
+        headroom = (luma - keep + fade) / cv2.max(luma - lo, 1e-7)
         headroom = cv2.max(headroom - np.float32(1.0), 1e-6)
         boost = cv2.max(k - np.float32(1.0), 0.0)
         u = boost / headroom

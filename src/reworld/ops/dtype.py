@@ -7,8 +7,8 @@ but must already lie in [0, 1], and float -> integer rounds to nearest and clips
 
 Example:
     >>> import numpy as np
-    >>> to_float01(np.array([0, 51, 255], dtype=np.uint8)).tolist()
-    [0.0, 0.20000000298023224, 1.0]
+    >>> to_float01(np.array([0, 255], dtype=np.uint8)).tolist()
+    [0.0, 1.0]
     >>> to_uint8(np.array([0.0, 0.5, 1.0], dtype=np.float32)).tolist()
     [0, 128, 255]
 """
