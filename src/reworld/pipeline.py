@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,8 @@ from reworld.io.probe import probe
 from reworld.io.reader import ClipReader
 from reworld.io.stills import read_image, write_image
 from reworld.io.writer import SEQUENCES, ClipWriter
-from reworld.ops.color import GradeParams, grade_function
+from reworld.ops.color import GradeParams, grade_function, grade_lut
 from reworld.ops.dtype import to_float01, to_uint8, to_uint16
-from reworld.ops.lut import bake_lut
 from reworld.ops.match import ColorMatch, color_stats
 from reworld.progress import CancelToken, ProgressCallback, check_cancel, scaled, stage_reporter
 from reworld.types import MediaInfo, RenderResult
@@ -60,17 +60,19 @@ def build_grade(grade: GradeSpec, *, source: str | os.PathLike | None = None,
     for k in ("lift", "gamma", "gain"):
         fields[k] = tuple(fields[k])
     lut = read_cube(grade.lut) if grade.lut else None
-    match = None
-    if grade.match:
-        ref = read_image(grade.match, arg="grade.match")
-        if source_frames is None:
-            if source is None:
-                raise InvalidInput("grade.match", grade.match, "needs the source clip to measure")
-            source_frames = _sample_frames(source, MATCH_SAMPLES, cancel)
-        match = ColorMatch(source=color_stats(to_float01(source_frames)), target=color_stats(to_float01(ref)))
-    params = GradeParams(**fields, lut=lut, match=match)
+    params = GradeParams(**fields, lut=lut)
     params.validate()
-    return params
+    if not grade.match:
+        return params
+    # match runs last: measure the source as the earlier steps leave it, once for the clip
+    ref = read_image(grade.match, arg="grade.match")
+    if source_frames is None:
+        if source is None:
+            raise InvalidInput("grade.match", grade.match, "needs the source clip to measure its colours")
+        source_frames = _sample_frames(source, MATCH_SAMPLES, cancel)
+    before_match = grade_function(params)(to_float01(source_frames))
+    match = ColorMatch(source=color_stats(before_match), target=color_stats(to_float01(ref)))
+    return replace(params, match=match)
 
 
 def _sample_frames(path, n: int, cancel) -> np.ndarray:
@@ -88,8 +90,7 @@ def export_grade_lut(grade: GradeSpec, path: str | os.PathLike, *, size: int = 6
                      source: str | os.PathLike | None = None, title: str = "reworld grade") -> Path:
     """Bake a grade into a ``.cube`` 3D LUT (written atomically) and return its path."""
     params = build_grade(grade, source=source)
-    lut = bake_lut(grade_function(params), size=size, title=title)
-    write_cube(path, lut)
+    write_cube(path, grade_lut(params, size=size, title=title))
     return Path(path)
 
 

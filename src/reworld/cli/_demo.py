@@ -74,8 +74,8 @@ def run_demo(out: str | os.PathLike, *, progress: ProgressCallback | None = None
     done["outputs"]["graded"] = r.output
 
     # 3. bake the grade to a LUT, then 4. apply that LUT through a full edit spec with `render`
-    lut = export_grade_lut(grade, out / "warm_film.cube", size=33)
-    say(f"3. the same grade baked to a 33³ 3D LUT → {lut}")
+    lut = export_grade_lut(grade, out / "warm_film.cube")
+    say(f"3. the same grade baked to a 65³ 3D LUT → {lut}")
     spec = EditSpec.from_dict({"input": str(clip), "output": {"path": str(out / "graded_by_lut.mp4")},
                                "grade": {"lut": str(lut)}})
     _write_text(out / "render_spec.json", spec.to_json())

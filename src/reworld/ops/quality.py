@@ -90,8 +90,8 @@ def to_luma(frame: np.ndarray, *, arg: str = "frame") -> np.ndarray:
         InvalidInput: wrong type, dtype, shape, or a frame smaller than 8×8.
 
     Example:
-        >>> to_luma(np.full((8, 8, 3), 200, np.uint8))[0, 0]
-        np.uint8(200)
+        >>> int(to_luma(np.full((8, 8, 3), 200, np.uint8))[0, 0])
+        200
     """
     if not isinstance(frame, np.ndarray):
         raise InvalidInput(arg, type(frame).__name__, "must be a numpy array")
