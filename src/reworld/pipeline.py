@@ -205,9 +205,11 @@ def _render_clip(spec: EditSpec, info: MediaInfo, fn: Callable, progress, cancel
         )
         with writer:
             for chunk in reader.chunks(cancel=cancel):
-                check_cancel(cancel)
-                out = fn(to_float01(chunk.frames))
-                writer.write(to_uint16(out) if ten else to_uint8(out), chunk.pts)
+                # frame by frame: float32 temporaries of a whole chunk would cost ~1 GB at 720p
+                for frame, pts in zip(chunk.frames, chunk.pts):
+                    check_cancel(cancel)
+                    out = fn(to_float01(frame))
+                    writer.write(to_uint16(out) if ten else to_uint8(out), pts[None])
                 done += len(chunk)
                 report(done)
             check_cancel(cancel)

@@ -529,3 +529,4 @@ def _curve_tables(curves: Mapping[str, Any]) -> np.ndarray | None:
     master = curve(active["master"], grid) if "master" in active else grid
     rows = [curve(active[k], master) if k in active else master for k in "rgb"]
     return np.clip(np.stack(rows), 0.0, 1.0).astype(np.float32)
+
