@@ -258,3 +258,21 @@ def test_real_clips_decode_fully():
         with ClipReader(path) as r:
             n = sum(len(c) for c in r)
         assert n == v.frames
+
+
+@pytest.mark.media
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["talking_face_webcam_160x120.avi", "animated_bunny_sky_1280x720.mp4",
+                                  "cyclist_fullbody_static_400x300.avi", "dog_handheld_phone_1280x720.mp4",
+                                  "handheld_tree_sky_320x240.mp4"])
+def test_real_clip_roundtrip_keeps_count_fps_duration_audio(tmp_path, name):
+    src = media(f"clips/{name}")
+    a, b = roundtrip(src, tmp_path / "out.mp4", preset="ultrafast")
+    assert b.video.frames == a.video.frames
+    assert abs(float(b.video.fps) - float(a.video.fps)) < 0.01
+    assert abs(b.video.duration - a.video.duration) <= 1.0 / float(a.video.fps)
+    assert b.video.rotation == a.video.rotation
+    assert (b.audio is None) == (a.audio is None)
+    if a.audio is not None:
+        assert b.audio.channels == a.audio.channels
+        assert abs((b.audio.duration or 0) - (a.audio.duration or a.video.duration)) < 0.15

@@ -22,9 +22,11 @@ from reworld.progress import CancelToken
 from reworld.types import MediaInfo
 
 #: analyzer name/version of the probe report in the cache (bump when its output changes)
-PROBE_ANALYZER, PROBE_VERSION = "probe_quality", 2
+PROBE_ANALYZER, PROBE_VERSION = "probe_quality", 3
 #: consecutive frames decoded per probe sample (speed and jerk of the camera path need runs)
 PROBE_RUN = 6
+#: advice about time and motion, left out for stills and single-frame files
+MOTION_CODES = ("duplicate_frames", "camera_shake", "long_clip")
 
 
 def probe_report(path: str | os.PathLike, *, samples: int = 8, advice: bool = True,
@@ -49,6 +51,8 @@ def probe_report(path: str | os.PathLike, *, samples: int = 8, advice: bool = Tr
         out["quality"] = hit["report"]
         return out
     report = _assess(path, info, samples, max_side, arg, cancel)
+    if info.is_image or info.video.frames == 1:  # a still: time-based advice does not apply
+        report.advice = [a for a in report.advice if a.code not in MOTION_CODES]
     out["quality"] = report.to_dict()
     cache.put(key, _per_sample_arrays(report.samples),
               {"analyzer": PROBE_ANALYZER, "version": PROBE_VERSION,

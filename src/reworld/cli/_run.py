@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -146,13 +145,9 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-def print_err(msg: str) -> None:
-    err_console.print(msg, highlight=False)
-
-
 def die(msg: str, code: int = EXIT_BAD_INPUT) -> None:
     err_console.print(f"[red]error:[/red] {msg}", highlight=False)
     raise SystemExit(code)
 
 
-__all__ = ["Bar", "run_command", "to_jsonable", "sigint_cancels", "EXIT_BAD_INPUT", "sys"]
+__all__ = ["Bar", "run_command", "to_jsonable", "sigint_cancels", "die", "EXIT_BAD_INPUT"]

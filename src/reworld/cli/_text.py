@@ -28,8 +28,15 @@ def probe_text(report: dict[str, Any]) -> str:
             + (f", {v['bit_rate'] / 1e3:.0f} kb/s" if v.get("bit_rate") else ""),
             f"  size        {v['width']}x{v['height']}"
             + (f" (stored {v['coded_width']}x{v['coded_height']}, rotation {v['rotation']}°)" if v["rotation"] else ""),
-            f"  frame rate  {_fmt_rate(v['fps'])} fps, {'variable (VFR)' if v['is_vfr'] else 'constant'}",
-            f"  frames      {v['frames']}, duration {v['duration']:.3f} s (starts at {v['start_time']:.3f} s)",
+        ]
+        if f.get("is_image") or v["frames"] == 1:
+            lines.append("  frames      1 (a still image)")
+        else:
+            lines += [
+                f"  frame rate  {_fmt_rate(v['fps'])} fps, {'variable (VFR)' if v['is_vfr'] else 'constant'}",
+                f"  frames      {v['frames']}, duration {v['duration']:.3f} s (starts at {v['start_time']:.3f} s)",
+            ]
+        lines += [
             f"  colour      primaries {c['primaries'] or 'unspecified'}, transfer {c['transfer'] or 'unspecified'}, "
             f"matrix {c['matrix'] or 'unspecified'}, range {c['range'] or 'unspecified'}",
         ]
@@ -39,15 +46,18 @@ def probe_text(report: dict[str, Any]) -> str:
         def num(x, fmt=".1f"):
             return "n/a" if x is None else format(x, fmt)
 
+        still = f.get("is_image") or (v and v["frames"] == 1)
         lines += [
+            "  quality     measured on the image" if still else
             f"  quality     {q['n_samples']} runs of consecutive frames sampled",
             f"    sharpness {num(q['sharpness'])} (Laplacian var. at 512 px)   noise σ {num(q['noise_sigma'], '.2f')} levels",
             f"    luma      mean {num(q['mean_luma'])}, p1 {num(q['luma_p1'], '.0f')}, p99 {num(q['luma_p99'], '.0f')}; "
             f"clipped high {num(q['clip_high'], '.1%') if q['clip_high'] is not None else 'n/a'}, "
             f"low {num(q['clip_low'], '.1%') if q['clip_low'] is not None else 'n/a'}",
-            f"    camera    speed {num(q['motion'], '.2f')} ‰ of the diagonal per frame, "
-            f"jerk {num(q.get('jerk'), '.2f')} ‰/frame²",
         ]
+        if not still:
+            lines.append(f"    camera    speed {num(q['motion'], '.2f')} ‰ of the diagonal per frame, "
+                         f"jerk {num(q.get('jerk'), '.2f')} ‰/frame²")
         advice = q.get("advice") or []
         if advice:
             lines.append("  advice")
