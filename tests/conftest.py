@@ -87,6 +87,18 @@ def make_clip(path: Path, *, n: int = 12, h: int = 48, w: int = 64, fps: int = 1
     return path
 
 
+def _realistic_grade():
+    from reworld.ops.color import GradeParams
+
+    return GradeParams(exposure=0.5, contrast=1.2, saturation=1.3, temperature=0.3,
+                       lift=(0.02, 0.0, -0.01), gamma=(1.1, 1.0, 0.95), gain=(0.95, 1.0, 1.05),
+                       curves={"master": ((0.0, 0.0), (0.25, 0.22), (0.75, 0.8), (1.0, 1.0))})
+
+
+#: a realistic, non-trivial grade shared by the grading and LUT tests
+REALISTIC_GRADE = _realistic_grade()
+
+
 @pytest.fixture
 def clip(tmp_path) -> Path:
     """A 12-frame 64x48 H.264 clip at 10 fps."""

@@ -45,16 +45,7 @@ def _luma(rgb_lin):
     return np.asarray(rgb_lin, np.float64) @ REC709_LUMA
 
 
-REALISTIC = GradeParams(
-    exposure=0.5,
-    contrast=1.2,
-    saturation=1.3,
-    temperature=0.3,
-    lift=(0.02, 0.0, -0.01),
-    gamma=(1.1, 1.0, 0.95),
-    gain=(0.95, 1.0, 1.05),
-    curves={"master": ((0.0, 0.0), (0.25, 0.22), (0.75, 0.8), (1.0, 1.0))},
-)
+from conftest import REALISTIC_GRADE as REALISTIC  # noqa: E402 - shared test grade
 FULL = GradeParams(
     exposure=0.3, contrast=1.1, saturation=1.2, vibrance=0.4, temperature=-0.2, tint=0.2,
     lift=(0.01, 0.02, 0.0), gamma=(1.0, 1.1, 1.0), gain=(1.0, 0.97, 1.02),

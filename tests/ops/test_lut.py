@@ -18,16 +18,7 @@ from reworld.ops.lut import Lut3D, apply_lut, bake_lut, format_cube, identity_lu
 LEVEL = 1.0 / 255.0
 PHOTO = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "photos" / "landscape_lake_boats_sunset_sky.jpg"
 INTERPOLATIONS = ("tetrahedral", "trilinear")
-REALISTIC = GradeParams(
-    exposure=0.5,
-    contrast=1.2,
-    saturation=1.3,
-    temperature=0.3,
-    lift=(0.02, 0.0, -0.01),
-    gamma=(1.1, 1.0, 0.95),
-    gain=(0.95, 1.0, 1.05),
-    curves={"master": ((0.0, 0.0), (0.25, 0.22), (0.75, 0.8), (1.0, 1.0))},
-)
+from conftest import REALISTIC_GRADE as REALISTIC  # noqa: E402 - shared test grade
 
 
 def _rand(shape, seed=0):

@@ -5,44 +5,7 @@ Importing this package loads only pydantic and numpy (no PyAV, OpenCV or torch).
 
 from __future__ import annotations
 
-from reworld.edits.spec import (
-    LEVEL_TO_INTENSITY,
-    LUMA_MODES,
-    MODES,
-    SCHEMA_VERSION,
-    BoxTarget,
-    EditSpec,
-    FocusSpec,
-    GradeSpec,
-    MaskTarget,
-    MotionSpec,
-    OutputSpec,
-    PointsTarget,
-    RegionEdit,
-    RegionParams,
-    intensity_to_level,
-    level_to_intensity,
-    parse_luma_mode,
-    validate_paths,
-)
+from reworld.edits import spec as _spec
+from reworld.edits.spec import *  # noqa: F403 - the public names are spec's own __all__
 
-__all__ = [
-    "LEVEL_TO_INTENSITY",
-    "LUMA_MODES",
-    "MODES",
-    "SCHEMA_VERSION",
-    "BoxTarget",
-    "EditSpec",
-    "FocusSpec",
-    "GradeSpec",
-    "MaskTarget",
-    "MotionSpec",
-    "OutputSpec",
-    "PointsTarget",
-    "RegionEdit",
-    "RegionParams",
-    "intensity_to_level",
-    "level_to_intensity",
-    "parse_luma_mode",
-    "validate_paths",
-]
+__all__ = list(_spec.__all__)
