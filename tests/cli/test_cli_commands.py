@@ -157,8 +157,11 @@ def test_ctrl_c_cancels_and_leaves_nothing(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "reworld", "grade", str(src), "-o", str(out),
                              "--exposure", "0.3", "--preset", "veryslow"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
-    assert proc.poll() is None, proc.communicate()
+    deadline = time.monotonic() + 120
+    while not list(out.parent.glob(".reworld-*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)  # wait until encoding has really started (its temp file exists)
+    assert list(out.parent.glob(".reworld-*.tmp")), "encoding never started"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -276,3 +276,21 @@ def test_real_clip_roundtrip_keeps_count_fps_duration_audio(tmp_path, name):
     if a.audio is not None:
         assert b.audio.channels == a.audio.channels
         assert abs((b.audio.duration or 0) - (a.audio.duration or a.video.duration)) < 0.15
+
+
+def test_read_audio_returns_the_tone(clip_audio):
+    from reworld.io.audio import read_audio
+
+    samples, rate, start = read_audio(clip_audio, sample_rate=16000, mono=True)
+    assert samples.shape[0] == 1 and rate == 16000 and start == pytest.approx(0.0, abs=0.05)
+    assert abs(samples.shape[1] / rate - probe(clip_audio).audio.duration) < 0.05
+    spectrum = np.abs(np.fft.rfft(samples[0]))
+    peak_hz = np.argmax(spectrum) * rate / samples.shape[1]
+    assert abs(peak_hz - 440) < 5  # the fixture's 440 Hz tone
+
+
+def test_read_audio_without_audio_is_named(clip):
+    from reworld.io.audio import read_audio
+
+    with pytest.raises(ClipOpenError, match="no audio stream"):
+        read_audio(clip)
