@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_clip
 from reworld.cli.main import app
 
 runner = CliRunner()

@@ -100,7 +100,9 @@ def test_from_file_and_numpy_and_pathlike_inputs(tmp_path):
 
 def test_spec_is_immutable_and_with_changes_revalidates():
     spec = EditSpec.example()
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="frozen"):
         spec.seed = 3  # type: ignore[misc]
     mov = spec.with_changes({"output": {"path": "out.mov", "codec": "prores"}, "mode": "flex_3"})
     assert (mov.output.container, mov.output.bit_depth, mov.output.crf) == ("mov", 10, 18)

@@ -11,7 +11,7 @@ import pytest
 
 from reworld.errors import InvalidInput
 from reworld.io.lut import read_cube, write_cube
-from reworld.ops.color import GradeParams, grade_function, grade_lut
+from reworld.ops.color import grade_function, grade_lut
 from reworld.ops.dtype import to_uint8
 from reworld.ops.lut import Lut3D, apply_lut, bake_lut, format_cube, identity_lut, parse_cube
 

@@ -142,7 +142,6 @@ class ClipWriter:
         self.rotation = rotation % 360
         self.audio_from = str(audio_from) if audio_from else None
         self.frames_written = 0
-        self._next_pts = 0
         self._last_pts: int | None = None
         self._out = None
         self._vstream = None
