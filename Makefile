@@ -3,7 +3,8 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+SCENEDETECT := 0.7.2
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 
 .PHONY: demo test test-fast bench install system-deps clean
 
@@ -14,6 +15,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes (the stamp carries its hash).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q --no-deps scenedetect==$(SCENEDETECT)
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -322,3 +322,18 @@ def test_arrays_that_do_not_match_the_sidecar_are_a_miss(tmp_path):
     meta["arrays"]["forward"]["dtype"] = "float64"
     side.write_text(json.dumps(meta))
     assert c.get(key) is None and c.entries() == []
+
+
+def test_get_mmap_returns_the_same_arrays_without_loading(tmp_path):
+    from reworld.analysis.cache import AnalysisCache
+
+    cache = AnalysisCache(tmp_path / "c")
+    rng = np.random.default_rng(7)  # fixed seed
+    arrays = {"flow": rng.standard_normal((5, 6, 7, 2)).astype(np.float16), "ids": np.arange(5, dtype=np.int64),
+              "fortran": np.asfortranarray(rng.standard_normal((3, 4)))}
+    cache.put("ab" * 32, arrays, {"analyzer": "t", "version": 1})
+    got = cache.get("ab" * 32, mmap=True)
+    assert all(isinstance(v, np.memmap) for v in got.values())
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(got[name], value)
+        assert got[name].dtype == value.dtype

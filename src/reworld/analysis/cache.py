@@ -120,6 +120,27 @@ def file_hash(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str
     return digest
 
 
+def _memmap_npz(path: Path) -> dict[str, np.ndarray]:
+    """Memory-map every member of an uncompressed ``.npz`` (as ``np.savez`` writes it)."""
+    out: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as raw:
+        for info in zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"{info.filename} is compressed; cannot memory-map")
+            raw.seek(info.header_offset)
+            local = raw.read(30)  # local file header: name and extra lengths at bytes 26..29
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError("bad local header")
+            start = info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+            raw.seek(start)
+            version = np.lib.format.read_magic(raw)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(raw)
+            out[info.filename[:-4]] = np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape,
+                                                order="F" if fortran else "C")
+    return out
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
@@ -273,20 +294,28 @@ class AnalysisCache:
         return npz.is_file() and side.is_file()
 
     # -- read --------------------------------------------------------------------------
-    def get(self, key: str) -> dict[str, np.ndarray] | None:
+    def get(self, key: str, *, mmap: bool = False) -> dict[str, np.ndarray] | None:
         """The arrays stored under ``key``, or ``None`` on a miss.
 
         A hit stamps the entry's access time (for LRU eviction). An entry whose ``.npz``
         cannot be read whole (truncated, bad CRC, not a zip) or does not match its sidecar
         is removed and reported as a miss.
+
+        Args:
+            mmap: return read-only memory maps into the (uncompressed) ``.npz`` instead of
+                loading the arrays, so a long clip's dense tracks (flow, depth) cost no RAM
+                until touched. Skips the CRC check (the size and header are still checked).
         """
         npz, side = self._paths(key)
         meta = self._read_sidecar(side)
         if meta is None or not npz.is_file():
             return None
         try:
-            with np.load(npz, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
+            if mmap:
+                arrays = _memmap_npz(npz)
+            else:
+                with np.load(npz, allow_pickle=False) as data:
+                    arrays = {name: data[name] for name in data.files}
         except FileNotFoundError:
             return None  # removed by another process meanwhile
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):

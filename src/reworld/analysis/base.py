@@ -1,0 +1,126 @@
+"""The analyzer interface, its context, and the registry (PySceneDetect detector shape).
+
+An analyzer is one class in ``analysis/<name>.py``:
+
+- ``name``, ``version`` (bump when the output changes), ``requires`` (names of analyzers whose
+  tracks it reads), a ``Params`` dataclass;
+- ``setup(ctx)`` once before the first chunk (load models, allocate outputs);
+- ``process(chunk, ctx)`` for every chunk of frames, **streamed** at analysis scale;
+- ``finalize(ctx) -> Track`` once at the end.
+
+Analyzers are pure: they never open files, cache or report to jobs; the runner
+(:mod:`reworld.analysis.runner`) decodes, resizes, caches and reports progress. They exchange data
+only through the tracks in ``ctx.tracks``.
+
+Example:
+    >>> sorted(REGISTRY) == sorted(set(REGISTRY))
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+
+from reworld.analysis.tracks import Track
+from reworld.errors import InvalidInput
+from reworld.types import MediaInfo
+
+
+@dataclass
+class FrameChunk:
+    """Frames handed to analyzers.
+
+    Attributes:
+        frames: ``(t, h, w, 3)`` uint8 RGB at analysis scale.
+        start: index of the first frame in the clip.
+        times: ``(t,)`` float64 seconds.
+    """
+
+    frames: np.ndarray
+    start: int
+    times: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.frames.shape[0])
+
+
+@dataclass
+class AnalysisContext:
+    """What an analyzer knows about the clip being analysed.
+
+    Attributes:
+        info: the probed file.
+        n_frames: frames in the clip.
+        size: ``(h, w)`` analysis resolution.
+        scale: analysis size / full size (point data in tracks is in **full-resolution** pixels:
+            divide by ``scale`` when converting from analysis pixels).
+        fps: average frame rate.
+        tracks: finished tracks of the analyzers this one ``requires``.
+        scratch: a folder the analyzer may write large temporary arrays to (memory maps).
+    """
+
+    info: MediaInfo
+    n_frames: int
+    size: tuple[int, int]
+    scale: float
+    fps: Fraction
+    tracks: dict[str, Track] = field(default_factory=dict)
+    scratch: str | None = None
+
+
+class Analyzer:
+    """Base class of analyzers (see module doc). Subclasses set the class attributes."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    @dataclass(frozen=True)
+    class Params:
+        pass
+
+    def __init__(self, params: Any = None) -> None:
+        if params is None:
+            params = self.Params()
+        elif isinstance(params, dict):
+            known = {f.name for f in dataclasses.fields(self.Params)}
+            unknown = sorted(set(params) - known)
+            if unknown:
+                raise InvalidInput(f"{self.name}.{unknown[0]}", params[unknown[0]],
+                                   f"is not a parameter of the {self.name} analyzer (known: {', '.join(sorted(known)) or 'none'})")
+            params = self.Params(**params)
+        self.params = params
+        self.validate()
+
+    def validate(self) -> None:
+        """Check ``self.params``; raise :class:`InvalidInput` naming ``<name>.<field>``."""
+
+    def params_dict(self) -> dict[str, Any]:
+        """Parameters as JSON-ready values (part of the cache key)."""
+        return dataclasses.asdict(self.params)
+
+    def setup(self, ctx: AnalysisContext) -> None:
+        """Called once before the first chunk."""
+
+    def process(self, chunk: FrameChunk, ctx: AnalysisContext) -> None:
+        raise NotImplementedError
+
+    def finalize(self, ctx: AnalysisContext) -> Track:
+        raise NotImplementedError
+
+
+#: name -> analyzer class; each analyzer module registers itself with :func:`register`
+REGISTRY: dict[str, type[Analyzer]] = {}
+
+
+def register(cls: type[Analyzer]) -> type[Analyzer]:
+    """Class decorator adding an analyzer to :data:`REGISTRY` under ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    REGISTRY[cls.name] = cls
+    return cls

@@ -1,0 +1,176 @@
+"""Run analyzers on a clip: dependency order, one streamed decode pass per level, cached.
+
+``analyze(path, ["flow", "camera"])`` probes the clip, resolves what each analyzer ``requires``,
+takes every track it can from the cache (dense arrays come back as memory maps, so a long clip
+costs no RAM until read), and computes the rest: analyzers of the same dependency level share
+one decode pass, frames resized once to the analysis size. Each finished track is cached under
+a key of (file hash, analyzer name, version, params, analysis size, upstream keys), so changing
+flow parameters invalidates everything computed from flow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from reworld.analysis.base import REGISTRY, AnalysisContext, Analyzer, FrameChunk
+from reworld.analysis.cache import AnalysisCache, cache_key, file_hash
+from reworld.analysis.tracks import Analysis, Track
+from reworld.errors import InvalidInput
+from reworld.io.reader import ClipReader
+from reworld.progress import CancelToken, ProgressCallback, check_cancel, stage_reporter
+
+#: modules that define analyzers (imported on first use; PySceneDetect's explicit list habit)
+ANALYZER_MODULES: tuple[str, ...] = (
+    "reworld.analysis.flow",
+    "reworld.analysis.cuts",
+    "reworld.analysis.camera",
+)
+#: default long side of the analysis resolution, in pixels
+DEFAULT_LONG_SIDE = 512
+
+
+def available_analyzers() -> dict[str, type[Analyzer]]:
+    """Import every analyzer module that exists and return the registry."""
+    for mod in ANALYZER_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:  # a missing dependency inside an existing module is a real error
+                raise
+    return dict(REGISTRY)
+
+
+def analysis_size(height: int, width: int, long_side: int) -> tuple[int, int, float]:
+    """``(h, w, scale)`` of the analysis resolution: long side at most ``long_side``, never upscaled."""
+    if long_side < 16:
+        raise InvalidInput("long_side", long_side, "must be >= 16 pixels")
+    s = min(1.0, long_side / max(height, width))
+    return max(1, round(height * s)), max(1, round(width * s)), s
+
+
+def resolve_order(names: Sequence[str], registry: dict[str, type[Analyzer]]) -> list[list[str]]:
+    """Levels of analyzer names: each level needs only tracks from earlier levels."""
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise InvalidInput("analyzers", unknown[0], f"is not an analyzer (available: {', '.join(sorted(registry))})")
+    level: dict[str, int] = {}
+
+    def visit(name: str, stack: tuple[str, ...]) -> int:
+        if name in stack:
+            raise InvalidInput("analyzers", name, f"has a dependency cycle: {' -> '.join(stack + (name,))}")
+        if name not in level:
+            reqs = registry[name].requires
+            level[name] = 1 + max((visit(r, stack + (name,)) for r in reqs), default=-1)
+        return level[name]
+
+    for n in names:
+        visit(n, ())
+    out: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for n, lv in sorted(level.items()):
+        out[lv].append(n)
+    return out
+
+
+def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, dict[str, Any]] | None = None,
+            long_side: int = DEFAULT_LONG_SIDE, cache: AnalysisCache | None = None, use_cache: bool = True,
+            chunk_size: int = 16, progress: ProgressCallback | None = None,
+            cancel: CancelToken | None = None) -> Analysis:
+    """Compute (or load) the named tracks of a clip.
+
+    Args:
+        path: the clip.
+        names: analyzer names (``reworld analyze --list`` shows them); their requirements are
+            computed too.
+        params: per-analyzer parameters, ``{"flow": {"preset": "fast"}}``.
+        long_side: analysis resolution (long side in pixels; never upscaled).
+        cache: the cache to use (default: ``$REWORLD_CACHE``); ``use_cache=False`` recomputes
+            and overwrites.
+        progress: events of stage ``"analyse"`` (frames done over frames to decode).
+        cancel: polled at every chunk.
+
+    Returns:
+        :class:`reworld.analysis.tracks.Analysis`.
+    """
+    registry = available_analyzers()
+    params = dict(params or {})
+    for key in params:
+        if key not in registry:
+            raise InvalidInput("params", key, f"is not an analyzer (available: {', '.join(sorted(registry))})")
+    levels = resolve_order(list(names), registry)
+    cache = cache if cache is not None else AnalysisCache()
+    with ClipReader(path, chunk_size=chunk_size) as reader:
+        info = reader.info
+        h_full, w_full = reader.size
+        h, w, scale = analysis_size(h_full, w_full, long_side)
+        result = Analysis(str(path), file_hash(path), (h, w), scale)
+        # 1. Keys and cache hits, level by level (a key includes its upstream keys).
+        analyzers: dict[str, Analyzer] = {}
+        todo: list[list[str]] = []
+        for names_at_level in levels:
+            pending = []
+            for name in names_at_level:
+                a = registry[name](params.get(name))
+                analyzers[name] = a
+                key = cache_key(result.clip_hash, name, a.version,
+                                {"params": a.params_dict(), "size": [h, w]},
+                                upstream=[result.keys[r] for r in a.requires])
+                result.keys[name] = key
+                hit = cache.get(key, mmap=True) if use_cache else None
+                meta = cache.get_meta(key) if hit is not None else None
+                if hit is not None and meta is not None:
+                    result.tracks[name] = Track(name, hit, meta.get("track_meta", {}))
+                else:
+                    pending.append(name)
+            todo.append(pending)
+        # 2. One decode pass per level with work left.
+        passes = [p for p in todo if p]
+        total = len(reader) * len(passes)
+        report = stage_reporter(progress, "analyse", total)
+        done = 0
+        with tempfile.TemporaryDirectory(prefix="reworld-analyse-") as scratch:
+            for pending in passes:
+                ctx = AnalysisContext(info=info, n_frames=len(reader), size=(h, w), scale=scale,
+                                      fps=reader.fps, scratch=scratch)
+                for name in pending:
+                    ctx_tracks = {r: result.tracks[r] for r in analyzers[name].requires}
+                    ctx.tracks.update(ctx_tracks)
+                    analyzers[name].setup(ctx)
+                t0 = time.perf_counter()
+                n = 0
+                for chunk in reader.chunks(cancel=cancel):
+                    check_cancel(cancel)
+                    small = _resize(chunk.frames, h, w)
+                    fc = FrameChunk(small, chunk.start, chunk.times)
+                    for name in pending:
+                        analyzers[name].process(fc, ctx)
+                    n += len(chunk)
+                    done += len(chunk)
+                    report(done)
+                ctx.n_frames = n  # the real count (a container may over-report)
+                elapsed = time.perf_counter() - t0
+                for name in pending:
+                    track = analyzers[name].finalize(ctx)
+                    track.meta.setdefault("params", analyzers[name].params_dict())
+                    track.meta.setdefault("version", analyzers[name].version)
+                    track.meta.setdefault("seconds", round(elapsed, 3))
+                    cache.put(result.keys[name], track.arrays or {"empty": np.zeros(0, np.uint8)},
+                              {"analyzer": name, "version": analyzers[name].version,
+                               "params": analyzers[name].params_dict(), "clip_hash": result.clip_hash,
+                               "track_meta": track.meta})
+                    result.tracks[name] = track
+    return result
+
+
+def _resize(frames: np.ndarray, h: int, w: int) -> np.ndarray:
+    import cv2
+
+    if frames.shape[1:3] == (h, w):
+        return frames
+    return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in frames])
