@@ -180,3 +180,13 @@ def test_make_demo_equivalent(tmp_path):
             "contact_sheet.png"} <= names
     assert json.loads((out / "probe.json").read_text())["facts"]["video"]["frames"] == 100
     assert not [n for n in names if n.startswith(".reworld-")]
+
+
+def test_track_cli_writes_masks_and_names_bad_clicks(tmp_path):
+    src = make_clip(tmp_path / "c.mp4", n=10, h=96, w=128)
+    r = invoke("track", src, "--point", "0:20,20", "-o", tmp_path / "m.mp4", "--json")
+    assert r["frames"] == 10 and Path(r["masks"]).exists()
+    bad = runner.invoke(app, ["track", str(src), "--point", "0:500,20", "-o", str(tmp_path / "n.mp4")])
+    assert bad.exit_code == 2 and "500" in bad.stderr and not (tmp_path / "n.mp4").exists()
+    bad = runner.invoke(app, ["track", str(src), "--point", "99:20,20", "-o", str(tmp_path / "n.mp4")])
+    assert bad.exit_code == 2 and "`frame`" in bad.stderr

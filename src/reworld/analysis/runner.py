@@ -31,6 +31,7 @@ ANALYZER_MODULES: tuple[str, ...] = (
     "reworld.analysis.flow",
     "reworld.analysis.cuts",
     "reworld.analysis.camera",
+    "reworld.analysis.sky",
 )
 #: default long side of the analysis resolution, in pixels
 DEFAULT_LONG_SIDE = 512

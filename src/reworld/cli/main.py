@@ -175,6 +175,113 @@ def grade(
 
 # --------------------------------------------------------------------------------------------
 @app.command()
+def analyze(
+    input: Annotated[Optional[Path], typer.Argument(help="Clip to analyse.", metavar="INPUT")] = None,
+    only: Annotated[str, typer.Option("--only", help="Comma-separated analyzers (see --list).")] = "flow,camera,sky,cuts",
+    long_side: Annotated[int, typer.Option(help="Analysis resolution (long side, px).")] = 512,
+    overlay: Annotated[Optional[Path], typer.Option(help="Also write a video with every track drawn on it.")] = None,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse cached tracks.")] = True,
+    list_: Annotated[bool, typer.Option("--list", help="List the analyzers and exit.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Scene understanding: optical flow, camera track, sky, scene cuts (cached; --overlay to look)."""
+    from reworld.analysis.runner import analyze as run_analysis
+    from reworld.analysis.runner import available_analyzers
+
+    if list_:
+        for name, cls in sorted(available_analyzers().items()):
+            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+            print(f"{name:<10} v{cls.version}  {doc}")
+        return
+    if input is None:
+        die("`INPUT` is missing: give a clip to analyse (or --list)")
+    names = [n.strip() for n in only.split(",") if n.strip()]
+
+    def work(bar, token):
+        a = run_analysis(input, names, long_side=long_side, use_cache=cache, progress=bar, cancel=token)
+        summary = a.summary()
+        if overlay is not None:
+            from reworld.analysis.overlay import write_overlay
+
+            summary["overlay"] = write_overlay(input, a, names, overlay, progress=bar, cancel=token)
+        return summary
+
+    def show(summary: dict) -> None:
+        out_console.print(f"{summary['source']}: analysed at {summary['size'][1]}x{summary['size'][0]}", highlight=False)
+        for name, t in summary["tracks"].items():
+            meta = {k: v for k, v in t["meta"].items() if k not in ("params",) and not isinstance(v, (list, dict))}
+            facts = ", ".join(f"{k}={v}" for k, v in meta.items())
+            out_console.print(f"  {name:<8} {facts}", highlight=False)
+        if summary.get("overlay"):
+            out_console.print(f"  overlay → {summary['overlay']}", highlight=False)
+
+    run_command(work, json_out=json_out, render=show)
+
+
+def _frame_points(items: list[str], name: str) -> list[tuple[int, float, float]]:
+    out = []
+    for item in items:
+        frame, _, xy = item.partition(":")
+        try:
+            x, y = (float(v) for v in xy.split(","))
+            out.append((int(frame), x, y))
+        except ValueError:
+            die(f"`--{name}` must look like FRAME:X,Y (e.g. 0:320,180), got {item!r}")
+    return out
+
+
+@app.command()
+def track(
+    input: Annotated[Path, typer.Argument(help="Clip to track in.", metavar="INPUT")],
+    point: Annotated[list[str], typer.Option(help="Positive click FRAME:X,Y in full-resolution pixels (repeatable).")] = [],  # noqa: B006
+    negative: Annotated[list[str], typer.Option(help="Negative click FRAME:X,Y (repeatable).")] = [],  # noqa: B006
+    box: Annotated[Optional[str], typer.Option(help="Box FRAME:X0,Y0,X1,Y1 around the object.")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Mask video (.mp4/.mkv) or PNG pattern (masks/m_%05d.png).")] = Path("masks.mp4"),
+    overlay: Annotated[Optional[Path], typer.Option(help="Also write the clip with the mask tinted on it.")] = None,
+    long_side: Annotated[int, typer.Option(help="Tracking resolution (long side, px).")] = 512,
+    json_out: JsonOpt = False,
+) -> None:
+    """Mask any region from a click or a box, tracked through the whole clip (no manual tracking)."""
+    from reworld.analysis.region import overlay_video, track_region, write_masks
+
+    pts, neg = _frame_points(point, "point"), _frame_points(negative, "negative")
+    box_frame, box_xyxy = None, None
+    if box is not None:
+        frame_text, _, coords = box.partition(":")
+        try:
+            box_frame, box_xyxy = int(frame_text), tuple(float(v) for v in coords.split(","))
+        except ValueError:
+            die(f"`--box` must look like FRAME:X0,Y0,X1,Y1, got {box!r}")
+        if len(box_xyxy) != 4:
+            die(f"`--box` must look like FRAME:X0,Y0,X1,Y1, got {box!r}")
+    frames = {f for f, _, _ in pts} | ({box_frame} if box_frame is not None else set())
+    if not frames:
+        die("give at least one --point FRAME:X,Y or a --box FRAME:X0,Y0,X1,Y1")
+    if len(frames) > 1:
+        die(f"all --point and --box prompts must be on one frame, got frames {sorted(frames)}")
+    frame = frames.pop()
+    if any(f != frame for f, _, _ in neg):
+        die(f"--negative clicks must be on the prompted frame {frame}")
+
+    def work(bar, token):
+        t = track_region(input, frame=frame, points=[(x, y) for _, x, y in pts],
+                         negative=[(x, y) for _, x, y in neg], box=box_xyxy, long_side=long_side,
+                         progress=bar, cancel=token)
+        result = {"masks": str(write_masks(t, output, progress=bar, cancel=token)), "meta": t.meta,
+                  "visible_frames": int(t["visible"].sum()), "frames": int(len(t["visible"]))}
+        if overlay is not None:
+            result["overlay"] = str(overlay_video(input, t, overlay, progress=bar, cancel=token))
+        return result
+
+    def show(r: dict) -> None:
+        out_console.print(f"tracked on {r['visible_frames']}/{r['frames']} frames → {r['masks']}"
+                          + (f"; overlay → {r['overlay']}" if r.get("overlay") else ""), highlight=False)
+
+    run_command(work, json_out=json_out, render=show)
+
+
+# --------------------------------------------------------------------------------------------
+@app.command()
 def render(
     spec: Annotated[Path, typer.Argument(help="Edit spec JSON file (see `reworld spec --schema`).", metavar="SPEC.json")],
     json_out: JsonOpt = False,

@@ -1,0 +1,99 @@
+"""The analysis runner: dependency levels, one pass per level, caching, progress, bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from conftest import make_clip
+from reworld.analysis.base import REGISTRY, Analyzer, register
+from reworld.analysis.cache import AnalysisCache
+from reworld.analysis.runner import analysis_size, analyze, resolve_order
+from reworld.analysis.tracks import Track
+from reworld.errors import InvalidInput
+
+CALLS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def toy_analyzers():
+    """Two toy analyzers: per-frame mean colour, and its running difference (needs the first)."""
+
+    @register
+    class MeanColour(Analyzer):
+        name, version = "toy_mean", 1
+
+        @dataclass(frozen=True)
+        class Params:
+            scale: float = 1.0
+
+        def setup(self, ctx):
+            self.values = []
+            CALLS.append(f"setup {self.name} {ctx.size}")
+
+        def process(self, chunk, ctx):
+            self.values += list(chunk.frames.reshape(len(chunk), -1, 3).mean(1) * self.params.scale)
+
+        def finalize(self, ctx):
+            return Track(self.name, {"mean": np.asarray(self.values, np.float32)}, {"n": len(self.values)})
+
+    @register
+    class Diff(Analyzer):
+        name, requires = "toy_diff", ("toy_mean",)
+
+        def setup(self, ctx):
+            CALLS.append(f"setup {self.name}")
+            self.mean = ctx.tracks["toy_mean"]["mean"]
+
+        def process(self, chunk, ctx):
+            pass
+
+        def finalize(self, ctx):
+            return Track(self.name, {"diff": np.diff(self.mean, axis=0)})
+
+    CALLS.clear()
+    yield
+    REGISTRY.pop("toy_mean", None)
+    REGISTRY.pop("toy_diff", None)
+
+
+def test_levels_and_cache(tmp_path):
+    src = make_clip(tmp_path / "c.mp4", n=20, h=48, w=64)
+    cache = AnalysisCache(tmp_path / "cache")
+    events = []
+    a = analyze(src, ["toy_diff"], cache=cache, long_side=32, chunk_size=7, progress=events.append)
+    assert a.size == (24, 32) and a.scale == pytest.approx(0.5)
+    assert a["toy_mean"]["mean"].shape == (20, 3) and a["toy_diff"]["diff"].shape == (19, 3)
+    assert CALLS == ["setup toy_mean (24, 32)", "setup toy_diff"]
+    assert events[-1].done == events[-1].total == 40  # two levels, two passes of 20 frames
+    CALLS.clear()
+    b = analyze(src, ["toy_diff"], cache=cache, long_side=32)
+    assert CALLS == []  # both from the cache
+    np.testing.assert_array_equal(b["toy_diff"]["diff"], a["toy_diff"]["diff"])
+    c = analyze(src, ["toy_diff"], cache=cache, long_side=32, params={"toy_mean": {"scale": 2.0}})
+    assert CALLS == ["setup toy_mean (24, 32)", "setup toy_diff"]  # upstream params changed: both rerun
+    np.testing.assert_allclose(c["toy_mean"]["mean"], 2 * a["toy_mean"]["mean"], rtol=1e-5)
+
+
+def test_bad_names_and_params(tmp_path):
+    src = make_clip(tmp_path / "c.mp4", n=3)
+    with pytest.raises(InvalidInput, match="`analyzers`.*'nope'"):
+        analyze(src, ["nope"])
+    with pytest.raises(InvalidInput, match="`toy_mean.sigma`"):
+        analyze(src, ["toy_mean"], params={"toy_mean": {"sigma": 1}})
+    with pytest.raises(InvalidInput, match="`long_side`"):
+        analysis_size(100, 100, 4)
+
+
+def test_resolve_order_detects_cycles():
+    class A(Analyzer):
+        name, requires = "a", ("b",)
+
+    class B(Analyzer):
+        name, requires = "b", ("a",)
+
+    with pytest.raises(InvalidInput, match="cycle"):
+        resolve_order(["a"], {"a": A, "b": B})
+    assert resolve_order(["toy_diff"], REGISTRY)[:2] == [["toy_mean"], ["toy_diff"]]
