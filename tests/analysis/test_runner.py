@@ -71,6 +71,7 @@ def test_levels_and_cache(tmp_path):
     CALLS.clear()
     b = analyze(src, ["toy_diff"], cache=cache, long_side=32)
     assert CALLS == []  # both from the cache
+    assert b["toy_mean"].meta["n"] == 20 and b["toy_mean"].meta["cached"]  # meta survives the cache
     np.testing.assert_array_equal(b["toy_diff"]["diff"], a["toy_diff"]["diff"])
     c = analyze(src, ["toy_diff"], cache=cache, long_side=32, params={"toy_mean": {"scale": 2.0}})
     assert CALLS == ["setup toy_mean (24, 32)", "setup toy_diff"]  # upstream params changed: both rerun

@@ -98,8 +98,10 @@ def test_probe_text_and_cache(tmp_path, clip):
     assert "64x48" in out and "frame rate  10 fps, constant" in out and "advice" in out
     entries = invoke("cache", "ls", "--json")["entries"]
     assert len(entries) == 1 and entries[0]["analyzer"] == "probe_quality"
-    invoke("probe", clip)  # second run: a cache hit, no new entry
-    assert len(invoke("cache", "ls", "--json")["entries"]) == 1
+    before = invoke("cache", "ls", "--json")["entries"][0]
+    invoke("probe", clip)  # second run: a cache hit, nothing rewritten
+    after = invoke("cache", "ls", "--json")["entries"]
+    assert len(after) == 1 and after[0]["created"] == before["created"]
     assert invoke("cache", "clear", "--json")["removed"] == 1
 
 

@@ -46,9 +46,10 @@ def probe_report(path: str | os.PathLike, *, samples: int = 8, advice: bool = Tr
         raise InvalidInput("samples", samples, "must be >= 1")
     cache = cache if cache is not None else AnalysisCache()
     key = cache_key(file_hash(path), PROBE_ANALYZER, PROBE_VERSION, {"samples": samples})
-    hit = cache.get_meta(key)
-    if hit is not None and "report" in hit:
-        out["quality"] = hit["report"]
+    side = cache.get_meta(key)
+    report_meta = (side or {}).get("meta", {}).get("report")
+    if report_meta is not None:
+        out["quality"] = report_meta
         return out
     report = _assess(path, info, samples, max_side, arg, cancel)
     if info.is_image or info.video.frames == 1:  # a still: time-based advice does not apply

@@ -124,9 +124,10 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
                                 upstream=[result.keys[r] for r in a.requires])
                 result.keys[name] = key
                 hit = cache.get(key, mmap=True) if use_cache else None
-                meta = cache.get_meta(key) if hit is not None else None
-                if hit is not None and meta is not None:
-                    result.tracks[name] = Track(name, hit, meta.get("track_meta", {}))
+                side = cache.get_meta(key) if hit is not None else None
+                if hit is not None and side is not None:
+                    track_meta = side.get("meta", {}).get("track_meta", {})
+                    result.tracks[name] = Track(name, hit, dict(track_meta, cached=True))
                 else:
                     pending.append(name)
             todo.append(pending)
