@@ -32,6 +32,10 @@ DEMO_GRADE = {
 }
 
 
+#: a click on a pedestrian in the demo clip's first frame (full-resolution pixels)
+DEMO_CLICK = (267.0, 262.0)  # the man standing on the left
+
+
 def demo_clip() -> Path:
     """Path of the bundled demo clip (see reworld/data/DEMO_CLIP_LICENSE.md)."""
     return Path(str(resources.files("reworld") / "data" / "demo_pedestrians_768x576.mp4"))
@@ -93,7 +97,30 @@ def run_demo(out: str | os.PathLike, *, progress: ProgressCallback | None = None
     write_image(out / "contact_sheet.png", sheet)
     say(f"5. before/after contact sheet → {out / 'contact_sheet.png'}")
     done["outputs"]["contact_sheet"] = str(out / "contact_sheet.png")
-    say("done. Not in this release yet: modify (adhere/flex/reimagine), region edits, capture, "
+
+    # 6. scene understanding: flow, camera track, sky, cuts — summary and an overlay video
+    from reworld.analysis.overlay import write_overlay
+    from reworld.analysis.region import overlay_video, track_region, write_masks
+    from reworld.analysis.runner import analyze
+
+    names = ["flow", "camera", "sky", "cuts"]
+    analysis = analyze(clip, names, progress=progress, cancel=cancel)
+    cam, sky, cuts = analysis["camera"].meta, analysis["sky"].meta, analysis["cuts"]
+    _write_text(out / "analysis.json", json.dumps(analysis.summary(), indent=2, default=str))
+    write_overlay(clip, analysis, ["flow", "camera", "sky"], out / "analysis_overlay.mp4", progress=progress, cancel=cancel)
+    say(f"6. analyze: camera {'shaky' if cam.get('shaky') else 'steady'} "
+        f"(speed {cam.get('speed', 0):.2f} ‰/frame), sky: {sky.get('message') or 'found'}, "
+        f"{len(cuts['cuts'])} scene cuts → analysis.json, analysis_overlay.mp4 (flow colours, camera path, sky tint)")
+
+    # 7. pick a region with one click and track it through the clip
+    t = track_region(clip, frame=0, points=[DEMO_CLICK], progress=progress, cancel=cancel)
+    write_masks(t, out / "person_mask.mp4", progress=progress, cancel=cancel)
+    overlay_video(clip, t, out / "person_tracked.mp4", progress=progress, cancel=cancel)
+    say(f"7. track: one click at {DEMO_CLICK} on frame 0 → visible on {int(t['visible'].sum())}/{len(t['visible'])} "
+        f"frames → person_mask.mp4, person_tracked.mp4")
+    done["outputs"].update({"analysis": str(out / "analysis.json"), "analysis_overlay": str(out / "analysis_overlay.mp4"),
+                            "mask": str(out / "person_mask.mp4"), "tracked": str(out / "person_tracked.mp4")})
+    say("done. Not in this release yet: modify (adhere/flex/reimagine), region edits, capture, depth, "
         "stills → video, HDR, the HTTP API and studio — see README.")
     return done
 
