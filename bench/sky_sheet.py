@@ -1,7 +1,8 @@
 """Contact sheet of the sky alpha on the shared media: `python bench/sky_sheet.py [OUT.png]`.
 
-One row per shared photo and per clip (a frame from the middle of each clip, after the sky
-analyzer has run over the frames before it, so the row shows the temporally stabilised alpha):
+One row per shared photo and per clip (a frame from the middle of each clip, after the flow and
+sky analyzers have run over the frames before it, so the row shows the alpha propagated along
+the flow):
 the input, the input with the sky tinted orange, and the alpha itself. The label gives the sky
 fraction, the ms the single-frame estimate took at the 512 px analysis size, and the verdict.
 Default output: ``bench-out/sky_sheet.png``. Look at it; ``docs/analysis-sky.md`` says what it
@@ -59,6 +60,7 @@ def _clip_frame(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     import cv2
 
     from reworld.analysis.base import AnalysisContext, FrameChunk
+    from reworld.analysis.flow import FlowAnalyzer
     from reworld.analysis.runner import analysis_size
     from reworld.analysis.sky import SkyAnalyzer
     from reworld.io.reader import ClipReader
@@ -76,6 +78,10 @@ def _clip_frame(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     with tempfile.TemporaryDirectory() as scratch:
         ctx = AnalysisContext(info=None, n_frames=len(frames), size=(h, w), scale=scale,
                               fps=Fraction(25), scratch=scratch)
+        flow = FlowAnalyzer()  # the sky propagates along the flow, as analyze() runs it
+        flow.setup(ctx)
+        flow.process(FrameChunk(frames, 0, np.zeros(len(frames))), ctx)
+        ctx.tracks["flow"] = flow.finalize(ctx)
         an = SkyAnalyzer()
         an.setup(ctx)
         an.process(FrameChunk(frames, 0, np.zeros(len(frames))), ctx)

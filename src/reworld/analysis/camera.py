@@ -9,6 +9,16 @@ How (all at the analysis size, long side ≤ 512; results converted to full-reso
    and leaves moving over a fixed background are outliers. Fitting to a key frame instead of
    the previous frame keeps errors from adding up frame after frame; a new key frame is taken
    when fewer than 60 % of its corners survive or the view has turned > 10° or zoomed > 20 %.
+   **Features stay on the static background** (:class:`_Background`; ``requires = ("flow",)``):
+   key-frame corners are not taken on the sky (alpha > 0.5, estimated on each key frame, or a
+   ``sky`` track when one is given), on pixels the ``flow`` track finds moving on their own
+   (flow more than ``motion_threshold`` px off the homography that fits the flow field's
+   dominant motion, or failing its forward–backward check), or on pixels of the
+   :data:`EXCLUDE_TRACK` hook (people masks, later); tracked points that land on moving (or
+   excluded) pixels are dropped before the fit. MAGSAC alone follows whichever motion owns the
+   most *corners* — a large, strongly textured object in front can own most of them — while
+   the flow's dominant motion is that of the largest *area*. Without tracks (e.g.
+   :func:`estimate_camera` on frames) only the sky mask applies.
 2. When the key-frame fit fails, the previous frame is tried (fresh corners); when that fails
    too — a scene cut, a flash, a blank frame — the pair is not ``valid``, the chain carries on
    as if the camera had not moved, and a new key frame starts.
@@ -44,7 +54,9 @@ Track ``"camera"`` arrays (``T`` frames; pair ``i`` is frames ``i → i+1``):
 - ``jitter (T,) float32``: mean distance of the four frame corners between raw and smoothed
   path, full-resolution px (what stabilising would move them).
 
-``meta`` holds the focal length used, the shake measure (``speed`` = median ``|v|`` ‰/frame over
+``meta`` holds what the background mask used (``background``: flow, sky source, exclusion
+hook), how many tracked points it left out (``masked_points``) and how many sky estimates it
+made (``sky_estimates``), the focal length used, the shake measure (``speed`` = median ``|v|`` ‰/frame over
 valid moving pairs, ``jerk`` = median ``|v_{i+1} − v_i|`` ‰/frame² over consecutive ones, ``None``
 when not measurable; ``shaky`` = both above :class:`reworld.analysis.quality.Thresholds`
 ``min_shake_speed`` and ``max_jerk``), counts (``n_pairs``, ``n_invalid``, ``n_duplicate``) and
@@ -74,12 +86,20 @@ from reworld.analysis.tracks import Track
 from reworld.errors import InvalidInput
 from reworld.ops import geometry as geo
 
-__all__ = ["CameraAnalyzer", "estimate_camera", "overlay"]
+__all__ = ["EXCLUDE_TRACK", "CameraAnalyzer", "estimate_camera", "overlay"]
 
 #: pairs whose grey frames differ by less than this mean level are repeats (as the probe says)
 _DUPLICATE_LEVEL = 0.1
 #: about this many tracks measure each pair's own motion (the probe's ``MOTION_POINTS``)
 _MOTION_POINTS = 200
+#: hook for masks of things that move on their own (people, animals, vehicles): when
+#: ``ctx.tracks`` holds a track of this name, its ``mask`` array ``(T, h, w)`` (bool or uint8,
+#: analysis size, > 0 = exclude) keeps features off those pixels. No analyzer makes it yet; add
+#: the name to ``CameraAnalyzer.requires`` once one does, or pass ``exclude_mask`` to
+#: :func:`estimate_camera`.
+EXCLUDE_TRACK = "people"
+#: about this many samples of the flow field fit its dominant motion
+_FLOW_SAMPLES = 800
 
 
 @dataclass
@@ -99,12 +119,206 @@ class _Key:
     to0: np.ndarray  # analysis px, key frame -> frame 0
 
 
+class _Background:
+    """Where the static background of frame ``t`` is, from the ``flow`` track, the sky and the
+    exclusion hook (any of them may be missing; with none, everything is background).
+
+    *Moving* pixels are those whose flow disagrees with the frame's dominant motion by more than
+    ``threshold`` analysis px, or that fail the flow's forward–backward check (occluded,
+    uncovered, leaving the frame). The dominant motion is a homography fitted (RANSAC) to about
+    800 samples of the flow field spread over the frame (sky and excluded pixels left out), so
+    it is the motion of the largest *area* — not of the most corners, which a strongly textured
+    object in front can own. Frame ``t`` uses the backward flow ``t → t-1`` (frame 0 the
+    forward flow ``0 → 1``).
+
+    *Sky* is sky alpha > 0.5 (clouds drift; flat sky has no reliable corners): from a ``sky``
+    track when there is one (:func:`estimate_camera` can be given it), else estimated with
+    :func:`reworld.ops.sky.estimate_sky` on a 256-px copy of each frame that picks features (key
+    frames only, so the camera analyzer needs no extra decode pass after the sky analyzer's).
+    """
+
+    def __init__(self, ctx: AnalysisContext, threshold: float, estimate_sky: bool = True) -> None:
+        self.h, self.w = ctx.size
+        self.threshold = float(threshold)
+        flow = ctx.tracks.get("flow")
+        self.flow = flow if flow is not None and "forward" in flow and len(flow["forward"]) else None
+        sky = ctx.tracks.get("sky")
+        self.sky = sky["alpha"] if estimate_sky and sky is not None and "alpha" in sky else None
+        self.estimate = self.sky is None and estimate_sky
+        excl = ctx.tracks.get(EXCLUDE_TRACK)
+        self.exclude = excl["mask"] if excl is not None and "mask" in excl else None
+        self._cache: tuple[int, np.ndarray | None] | None = None
+        self._rgb: dict[int, np.ndarray] = {}  # the last two frames, for sky estimates
+        self._sky_est: tuple[int, np.ndarray | None] | None = None  # latest estimate (frame, mask)
+        self.n_sky_estimates = 0
+        if self.flow is not None:
+            self.pairs = len(self.flow["forward"])
+            self.fh, self.fw = self.flow["forward"].shape[1:3]
+            self.sx, self.sy = self.w / self.fw, self.h / self.fh  # analysis px per stored px
+            step = max(1, round(math.sqrt(self.fh * self.fw / _FLOW_SAMPLES)))
+            ys, xs = np.mgrid[step // 2:self.fh:step, step // 2:self.fw:step]
+            self._samples = np.stack([xs.ravel(), ys.ravel()], 1)
+            gy, gx = np.mgrid[0:self.fh, 0:self.fw].astype(np.float32)
+            self._grid = np.dstack([gx, gy])
+
+    @property
+    def active(self) -> bool:
+        return self.flow is not None or self.sky is not None or self.estimate or self.exclude is not None
+
+    def sky_source(self) -> str:
+        return "track" if self.sky is not None else ("estimated at key frames" if self.estimate else "off")
+
+    def observe(self, t: int, rgb: np.ndarray) -> None:
+        """Remember frame ``t`` (RGB, analysis size) for a sky estimate; keeps the last two."""
+        if self.estimate:
+            self._rgb = {k: v for k, v in self._rgb.items() if k == t - 1}
+            self._rgb[t] = rgb.copy()  # the runner may reuse its chunk buffer
+
+    def _frame_mask(self, arr: Any, t: int, limit: int) -> np.ndarray | None:
+        if arr is None or not 0 <= t < len(arr):
+            return None
+        m = np.asarray(arr[t]) > limit
+        if m.shape != (self.h, self.w):
+            m = cv2.resize(m.astype(np.uint8), (self.w, self.h), interpolation=cv2.INTER_NEAREST) > 0
+        return m
+
+    def _estimated_sky(self, t: int, fresh: bool) -> np.ndarray | None:
+        """Sky of frame ``t`` estimated from its pixels (``fresh``), or the latest estimate."""
+        if self._sky_est is not None and (self._sky_est[0] == t or not fresh):
+            return self._sky_est[1]
+        if not fresh or t not in self._rgb:
+            return None
+        from reworld.ops.sky import estimate_sky
+
+        rgb = self._rgb[t]
+        s = min(1.0, 256 / max(self.h, self.w))
+        small = rgb if s >= 1.0 else cv2.resize(rgb, (max(8, round(self.w * s)), max(8, round(self.h * s))),
+                                                interpolation=cv2.INTER_AREA)
+        alpha = estimate_sky(np.ascontiguousarray(small)).alpha
+        self.n_sky_estimates += 1
+        mask = None
+        if alpha.max() > 0.5:
+            if alpha.shape != (self.h, self.w):
+                alpha = cv2.resize(alpha, (self.w, self.h), interpolation=cv2.INTER_LINEAR)
+            mask = alpha > 0.5
+        self._sky_est = (t, mask)
+        return mask
+
+    def _unwanted(self, t: int, sky: str = "track") -> np.ndarray | None:
+        """Sky or excluded pixels of frame ``t`` (analysis size), ``None`` when there are none.
+
+        ``sky``: ``"track"`` uses only a sky track (per-frame truth); ``"fresh"`` also estimates
+        this frame's sky; ``"stale"`` falls back to the latest estimate (good enough to leave
+        samples out of a fit, not to judge where a tracked point now is).
+        """
+        if self.sky is not None:
+            sk = self._frame_mask(self.sky, t, 127)
+        elif self.estimate and sky != "track":
+            sk = self._estimated_sky(t, fresh=sky == "fresh")
+        else:
+            sk = None
+        excl = self._frame_mask(self.exclude, t, 0)
+        if sk is None:
+            return excl
+        return sk if excl is None else sk | excl
+
+    def moving(self, t: int) -> np.ndarray | None:
+        """``(fh, fw)`` bool on the stored flow grid: pixels of frame ``t`` not moving with the
+        dominant motion (or not trusted); ``None`` without flow or when no motion fits."""
+        if self._cache is not None and self._cache[0] == t:
+            return self._cache[1]
+        out = self._moving(t)
+        self._cache = (t, out)
+        return out
+
+    def _moving(self, t: int) -> np.ndarray | None:
+        from reworld.ops.flow import FB_ALPHA, FB_BETA, fb_consistency
+
+        if self.flow is None or not 0 <= t <= self.pairs:
+            return None
+        if t >= 1:
+            f, b = self.flow["backward"][t - 1], self.flow["forward"][t - 1]
+        else:
+            f, b = self.flow["forward"][0], self.flow["backward"][0]
+        f = np.asarray(f, np.float32)
+        s = 1.0 / self.sx
+        occ, _err = fb_consistency(f, np.asarray(b, np.float32), alpha=FB_ALPHA, beta=FB_BETA * s * s)
+        unwanted = self._unwanted(t, sky="stale")
+        bad = occ
+        if unwanted is not None:
+            bad = bad | (cv2.resize(unwanted.astype(np.uint8), (self.fw, self.fh),
+                                    interpolation=cv2.INTER_AREA) > 0)
+        xs, ys = self._samples[:, 0], self._samples[:, 1]
+        use = ~bad[ys, xs]
+        if use.sum() < 16:
+            return None
+        src = self._samples[use].astype(np.float64)
+        dst = src + f[ys[use], xs[use]]
+        thr = self.threshold / self.sx  # stored-grid px
+        # a tight fit (DIS is good to ~0.1 px on texture) so that the model does not lean
+        # towards a second motion just outside the threshold
+        hom, _inl = cv2.findHomography(src, dst, cv2.RANSAC, ransacReprojThreshold=0.5 * thr, maxIters=2000,
+                                       confidence=0.995)
+        if hom is None or not np.all(np.isfinite(hom)):
+            return None
+        pred = cv2.perspectiveTransform(self._grid.reshape(-1, 1, 2), hom).reshape(self.fh, self.fw, 2)
+        res = self._grid + f - pred
+        moving = (res[..., 0] * res[..., 0] + res[..., 1] * res[..., 1]) > thr * thr
+        moving |= occ
+        # a feature's tracking window reaches a few px: keep a small margin around moving things
+        return cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
+    def feature_mask(self, t: int) -> np.ndarray | None:
+        """``(h, w)`` uint8 mask for ``goodFeaturesToTrack`` (255 = static background), or
+        ``None`` to use the whole frame (nothing known, or too little background left)."""
+        bad = self._unwanted(t, sky="fresh")
+        mov = self.moving(t)
+        if mov is not None:
+            mov_a = cv2.resize(mov.astype(np.uint8), (self.w, self.h), interpolation=cv2.INTER_NEAREST) > 0
+            bad = mov_a if bad is None else bad | mov_a
+        if bad is None or not bad.any() or bad.mean() > 0.95:
+            return None
+        return np.where(bad, 0, 255).astype(np.uint8)
+
+    def keep(self, t: int, pts: np.ndarray) -> np.ndarray:
+        """``(N,)`` bool: points ``(x, y)`` (analysis px in frame ``t``) on the static background."""
+        keep = np.ones(len(pts), bool)
+        if not len(pts):
+            return keep
+        x = np.clip(np.round(pts[:, 0]).astype(np.int64), 0, self.w - 1)
+        y = np.clip(np.round(pts[:, 1]).astype(np.int64), 0, self.h - 1)
+        bad = self._unwanted(t, sky="track")
+        if bad is not None:
+            keep &= ~bad[y, x]
+        mov = self.moving(t)
+        if mov is not None:
+            fx = np.clip(np.round((pts[:, 0] + 0.5) / self.sx - 0.5).astype(np.int64), 0, self.fw - 1)
+            fy = np.clip(np.round((pts[:, 1] + 0.5) / self.sy - 0.5).astype(np.int64), 0, self.fh - 1)
+            keep &= ~mov[fy, fx]
+        return keep
+
+
+def _detect(grey: np.ndarray, max_points: int, mask: np.ndarray | None) -> np.ndarray:
+    """:func:`reworld.ops.geometry.detect_features` restricted to ``mask`` (255 = allowed)."""
+    if mask is None:
+        return geo.detect_features(grey, max_points=max_points)
+    h, w = grey.shape
+    pts = cv2.goodFeaturesToTrack(grey, maxCorners=int(max_points), qualityLevel=0.005,
+                                  minDistance=max(3, min(h, w) // 50), blockSize=7, mask=mask)
+    if pts is None or len(pts) < 4:
+        return geo.detect_features(grey, max_points=max_points)  # too little background: use all
+    pts = cv2.cornerSubPix(grey, pts, (5, 5), (-1, -1),
+                           (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01))
+    return pts.reshape(-1, 2).astype(np.float32)
+
+
 @register
 class CameraAnalyzer(Analyzer):
     """Camera path, rotation and shake (see the module doc for the arrays)."""
 
     name = "camera"
-    version = 1
+    version = 2
+    requires = ("flow",)
 
     @dataclass(frozen=True)
     class Params:
@@ -119,6 +333,11 @@ class CameraAnalyzer(Analyzer):
             focal: focal length as a multiple of the frame width (1.2 ≈ a normal lens, 43 mm in
                 35 mm terms; no EXIF is read from video).
             smooth_seconds: std of the Gaussian that smooths the path, seconds.
+            motion_threshold: px at the analysis size: features whose flow disagrees with the
+                frame's dominant motion by more are on something moving on its own and are
+                left out (with the ``flow`` track; see :class:`_Background`).
+            mask_sky: keep features off the sky (from a ``sky`` track when given, else estimated
+                on each key frame).
         """
 
         max_points: int = 400
@@ -128,6 +347,8 @@ class CameraAnalyzer(Analyzer):
         max_reproj_error: float = 1.0
         focal: float = 1.2
         smooth_seconds: float = 0.5
+        motion_threshold: float = 1.0
+        mask_sky: bool = True
 
     def validate(self) -> None:
         p = self.params
@@ -136,10 +357,13 @@ class CameraAnalyzer(Analyzer):
         if isinstance(p.min_inliers, bool) or not isinstance(p.min_inliers, int) or p.min_inliers < 4:
             raise InvalidInput("camera.min_inliers", p.min_inliers, "must be an integer >= 4")
         for name, lo, hi in (("ransac_threshold", 0.05, 20.0), ("min_inlier_ratio", 0.0, 1.0),
-                             ("max_reproj_error", 0.01, 50.0), ("focal", 0.1, 20.0), ("smooth_seconds", 0.0, 60.0)):
+                             ("max_reproj_error", 0.01, 50.0), ("focal", 0.1, 20.0), ("smooth_seconds", 0.0, 60.0),
+                             ("motion_threshold", 0.1, 50.0)):
             v = getattr(p, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
                 raise InvalidInput(f"camera.{name}", v, f"must be a number in [{lo:g}, {hi:g}]")
+        if not isinstance(p.mask_sky, bool):
+            raise InvalidInput("camera.mask_sky", p.mask_sky, "must be true or false")
 
     def setup(self, ctx: AnalysisContext) -> None:
         self._prev: np.ndarray | None = None
@@ -147,16 +371,21 @@ class CameraAnalyzer(Analyzer):
         self._seen: tuple[np.ndarray, np.ndarray] | None = None  # key points' positions in the last frame, kept
         self._hs: list[np.ndarray] = []  # analysis px, frame t -> frame 0
         self._pairs: list[_Pair] = []
+        self._bg = _Background(ctx, self.params.motion_threshold, estimate_sky=self.params.mask_sky)
+        self._t = 0  # index of the frame being processed
+        self._masked: dict[int, int] = {}  # frame -> tracked points left out (moving, sky, excluded)
 
     def process(self, chunk: FrameChunk, ctx: AnalysisContext) -> None:
         for frame in chunk.frames:
             grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+            self._bg.observe(self._t, frame)
             if self._prev is None:
                 self._hs.append(np.eye(3))
                 self._rekey(grey, np.eye(3))
             else:
                 self._step(self._prev, grey)
             self._prev = grey
+            self._t += 1
 
     # Each frame is fitted to the current *key frame* (not to the previous frame), starting
     # from the motion predicted by the last pair, so errors do not add up frame after frame;
@@ -164,7 +393,8 @@ class CameraAnalyzer(Analyzer):
     # fails it is retried from a standing camera, then from a phase-correlation shift, then the
     # previous frame is tried, before the pair is declared not valid.
     def _rekey(self, grey: np.ndarray, to0: np.ndarray) -> None:
-        self._key = _Key(grey, geo.detect_features(grey, max_points=self.params.max_points), to0)
+        mask = self._bg.feature_mask(self._t) if self._bg.active else None
+        self._key = _Key(grey, _detect(grey, self.params.max_points, mask), to0)
         self._seen = (self._key.points.astype(np.float64), np.ones(len(self._key.points), bool))
 
     def _step(self, prev: np.ndarray, grey: np.ndarray) -> None:
@@ -208,7 +438,7 @@ class CameraAnalyzer(Analyzer):
             if pair.inliers < 0.6 * len(key.points) or abs(math.log(sc)) > 0.2 or abs(ang) > math.radians(10):
                 self._rekey(grey, h_t)
             return
-        src, dst = geo.track_features(prev, grey, max_points=self.params.max_points)
+        src, dst = self._track_fresh(prev, grey)
         fit = self._fit(dst, src)
         if fit is not None and fit[1].ok:
             h_t = geo.normalize_homography(h_prev @ fit[0])
@@ -220,6 +450,26 @@ class CameraAnalyzer(Analyzer):
         self._hs.append(h_t)
         self._pairs.append(pair)
         self._rekey(grey, h_t)
+
+    def _track_fresh(self, prev: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fresh corners of the previous frame tracked into this one: ``(src, dst)`` analysis px."""
+        if not self._bg.active:
+            return geo.track_features(prev, grey, max_points=self.params.max_points)
+        pts = _detect(prev, self.params.max_points, self._bg.feature_mask(self._t - 1))
+        nxt, ok = geo.track_points(prev, grey, pts)
+        ok &= self._keep(nxt, ok)
+        return pts[ok].astype(np.float64), nxt[ok]
+
+    def _keep(self, pos: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """``ok`` less the tracks that end on moving, sky or excluded pixels of this frame."""
+        if not self._bg.active or not ok.any():
+            return ok
+        keep = ok.copy()
+        keep[ok] = self._bg.keep(self._t, pos[ok])
+        if keep.sum() < self.params.min_inliers:  # too little background left: trust MAGSAC alone
+            return ok
+        self._masked[self._t] = int(ok.sum() - keep.sum())
+        return keep
 
     def _fit_to_key(self, key: _Key, grey: np.ndarray, guess_tk: np.ndarray, levels: int
                     ) -> tuple[tuple[np.ndarray, _Pair, np.ndarray] | None, np.ndarray, np.ndarray]:
@@ -233,6 +483,7 @@ class CameraAnalyzer(Analyzer):
         m = 10.0  # px margin: a track must stay clear of the border the warp invents
         ok &= ((pos[:, 0] > m) & (pos[:, 0] < grey.shape[1] - 1 - m)
                & (pos[:, 1] > m) & (pos[:, 1] < grey.shape[0] - 1 - m))
+        ok = self._keep(pos, ok)
         return self._fit(pos[ok], key.points[ok].astype(np.float64), total=len(key.points)), pos, ok
 
     def _fit(self, pts: np.ndarray, ref: np.ndarray, total: int | None = None
@@ -315,6 +566,10 @@ class CameraAnalyzer(Analyzer):
             "median_reproj_error": med(reproj[real].astype(np.float64)),
             "median_rotation_error": med(rot_err[real].astype(np.float64)),
             "smooth_sigma_frames": round(sigma, 3),
+            "background": {"flow": self._bg.flow is not None, "sky": self._bg.sky_source(),
+                           EXCLUDE_TRACK: self._bg.exclude is not None},
+            "sky_estimates": self._bg.n_sky_estimates,
+            "masked_points": int(sum(self._masked.values())),
             "mean_jitter": round(float(jitter.mean()), 4) if n else 0.0,
             "max_jitter": round(float(jitter.max()), 4) if n else 0.0,
         }
@@ -382,7 +637,8 @@ def _shake(velocity: np.ndarray, usable: np.ndarray) -> tuple[float | None, floa
 
 
 def estimate_camera(frames: np.ndarray, *, fps: float = 25.0, params: Any = None,
-                    long_side: int = 512) -> Track:
+                    long_side: int = 512, tracks: dict[str, Any] | None = None,
+                    exclude_mask: np.ndarray | None = None) -> Track:
     """Run :class:`CameraAnalyzer` on frames in memory (what the runner does for a file).
 
     Args:
@@ -390,6 +646,10 @@ def estimate_camera(frames: np.ndarray, *, fps: float = 25.0, params: Any = None
         fps: frame rate (sets the smoothing width in frames).
         params: :class:`CameraAnalyzer.Params` or a dict of them.
         long_side: analysis resolution (long side in px, never upscaled), as the runner's.
+        tracks: optional ``flow`` / ``sky`` tracks of these frames at that analysis size (as
+            ``analyze`` makes them); without them features are not masked.
+        exclude_mask: optional ``(T, h, w)`` bool, pixels to keep features off (people...), at
+            any size (resized to the analysis size): the :data:`EXCLUDE_TRACK` hook.
 
     Returns:
         The ``"camera"`` :class:`reworld.analysis.tracks.Track`, in pixels of ``frames``.
@@ -406,7 +666,14 @@ def estimate_camera(frames: np.ndarray, *, fps: float = 25.0, params: Any = None
     # no file was probed: a stand-in carrying the only fact the analyzer reads from it
     info = SimpleNamespace(video=SimpleNamespace(width=full_w, height=full_h))
     ctx = AnalysisContext(info=info, n_frames=t, size=(h, w), scale=s,  # type: ignore[arg-type]
-                          fps=Fraction(fps).limit_denominator(1000))
+                          fps=Fraction(fps).limit_denominator(1000), tracks=dict(tracks or {}))
+    if exclude_mask is not None:
+        m = np.asarray(exclude_mask)
+        if m.ndim != 3 or len(m) != t:
+            raise InvalidInput("exclude_mask", getattr(m, "shape", None), f"must be ({t}, h, w), one mask per frame")
+        if m.shape[1:] != (h, w):
+            m = np.stack([cv2.resize(x.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) for x in m])
+        ctx.tracks[EXCLUDE_TRACK] = {"mask": m > 0}
     analyzer.setup(ctx)
     for start in range(0, t, 16):
         part = frames[start:start + 16]

@@ -32,6 +32,7 @@ ANALYZER_MODULES: tuple[str, ...] = (
     "reworld.analysis.cuts",
     "reworld.analysis.camera",
     "reworld.analysis.sky",
+    "reworld.analysis.depth",
 )
 #: default long side of the analysis resolution, in pixels
 DEFAULT_LONG_SIDE = 512

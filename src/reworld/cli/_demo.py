@@ -103,14 +103,16 @@ def run_demo(out: str | os.PathLike, *, progress: ProgressCallback | None = None
     from reworld.analysis.region import overlay_video, track_region, write_masks
     from reworld.analysis.runner import analyze
 
-    names = ["flow", "camera", "sky", "cuts"]
+    names = ["flow", "camera", "sky", "cuts", "depth"]
     analysis = analyze(clip, names, progress=progress, cancel=cancel)
     cam, sky, cuts = analysis["camera"].meta, analysis["sky"].meta, analysis["cuts"]
     _write_text(out / "analysis.json", json.dumps(analysis.summary(), indent=2, default=str))
-    write_overlay(clip, analysis, ["flow", "camera", "sky"], out / "analysis_overlay.mp4", progress=progress, cancel=cancel)
+    write_overlay(clip, analysis, ["flow", "camera", "sky", "depth"], out / "analysis_overlay.mp4",
+                  progress=progress, cancel=cancel)
     say(f"6. analyze: camera {'shaky' if cam.get('shaky') else 'steady'} "
         f"(speed {cam.get('speed', 0):.2f} ‰/frame), sky: {sky.get('message') or 'found'}, "
-        f"{len(cuts['cuts'])} scene cuts → analysis.json, analysis_overlay.mp4 (flow colours, camera path, sky tint)")
+        f"{len(cuts['cuts'])} scene cuts, relative depth ({analysis['depth'].meta.get('method', '')}) "
+        "→ analysis.json, analysis_overlay.mp4 (flow colours, camera path, sky tint, depth inset)")
 
     # 7. pick a region with one click and track it through the clip
     t = track_region(clip, frame=0, points=[DEMO_CLICK], progress=progress, cancel=cancel)
@@ -120,7 +122,7 @@ def run_demo(out: str | os.PathLike, *, progress: ProgressCallback | None = None
         f"frames → person_mask.mp4, person_tracked.mp4")
     done["outputs"].update({"analysis": str(out / "analysis.json"), "analysis_overlay": str(out / "analysis_overlay.mp4"),
                             "mask": str(out / "person_mask.mp4"), "tracked": str(out / "person_tracked.mp4")})
-    say("done. Not in this release yet: modify (adhere/flex/reimagine), region edits, capture, depth, "
+    say("done. Not in this release yet: modify (adhere/flex/reimagine), region edits, capture, "
         "stills → video, HDR, the HTTP API and studio — see README.")
     return done
 

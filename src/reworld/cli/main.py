@@ -177,14 +177,14 @@ def grade(
 @app.command()
 def analyze(
     input: Annotated[Optional[Path], typer.Argument(help="Clip to analyse.", metavar="INPUT")] = None,
-    only: Annotated[str, typer.Option("--only", help="Comma-separated analyzers (see --list).")] = "flow,camera,sky,cuts",
+    only: Annotated[str, typer.Option("--only", help="Comma-separated analyzers (see --list); depth is slower.")] = "flow,camera,sky,cuts",
     long_side: Annotated[int, typer.Option(help="Analysis resolution (long side, px).")] = 512,
     overlay: Annotated[Optional[Path], typer.Option(help="Also write a video with every track drawn on it.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse cached tracks.")] = True,
     list_: Annotated[bool, typer.Option("--list", help="List the analyzers and exit.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Scene understanding: optical flow, camera track, sky, scene cuts (cached; --overlay to look)."""
+    """Scene understanding: optical flow, camera track, sky, scene cuts, depth (cached; --overlay to look)."""
     from reworld.analysis.runner import analyze as run_analysis
     from reworld.analysis.runner import available_analyzers
 
