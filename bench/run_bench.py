@@ -110,7 +110,8 @@ FIGURES = {
     "grade (direct)": "grade",
     "probe (CLI, target < 2 s)": "probe",
     "flow fwd+bwd 640px (≥25 fps)": "flow",
-    "analyze 640px (≥8 fps)": "analyze",
+    "analyze 640px, no depth": "analyze",
+    "analyze 640px + depth (≥8 fps)": "analyze_all",
 }
 
 if __name__ == "__main__":
