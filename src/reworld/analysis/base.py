@@ -124,3 +124,33 @@ def register(cls: type[Analyzer]) -> type[Analyzer]:
         raise ValueError(f"{cls.__qualname__} has no name")
     REGISTRY[cls.name] = cls
     return cls
+
+
+def allocate_arrays(shapes: dict[str, tuple[tuple[int, ...], Any]], folder: str | None,
+                    old: dict[str, np.ndarray] | None = None, keep: int = 0) -> dict[str, np.ndarray]:
+    """(Re)allocate an analyzer's per-frame output arrays, as ``.npy`` memory maps in ``folder``
+    (RAM stays flat with clip length) or in RAM when ``folder`` is ``None``; the first ``keep``
+    rows of ``old`` arrays of the same name are copied over (growth when a container
+    under-reports its frame count).
+    """
+    import os
+
+    new: dict[str, np.ndarray] = {}
+    for name, (shape, dtype) in shapes.items():
+        if folder is not None:
+            path = os.path.join(folder, f"{name}-{shape[0]}.npy")
+            new[name] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        else:
+            new[name] = np.zeros(shape, dtype)
+        if old and name in old and keep:
+            new[name][:keep] = old[name][:keep]
+    return new
+
+
+def check_overlay_args(frame: Any, index: Any, n: int) -> None:
+    """Validate the ``(frame, index)`` of an analyzer's ``overlay`` for a track of ``n`` frames."""
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        raise InvalidInput("frame", f"{getattr(frame, 'dtype', type(frame).__name__)} {getattr(frame, 'shape', '')}",
+                           "must be an (H, W, 3) uint8 RGB frame")
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < n:
+        raise InvalidInput("index", index, f"must be a frame index in [0, {n})")

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from reworld._optional import require
-from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, register
+from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, allocate_arrays, check_overlay_args, register
 from reworld.analysis.tracks import Track
 from reworld.errors import InvalidInput
 from reworld.ops import geometry as geo
@@ -260,16 +260,7 @@ class DepthAnalyzer(Analyzer):
         dh, dw = self._size
         shapes = {"depth": ((capacity, dh, dw), np.float16), "confidence": ((capacity,), np.float32),
                   "source": ((capacity,), np.uint8), "horizon": ((capacity,), np.float32)}
-        new: dict[str, np.ndarray] = {}
-        for name, (shape, dtype) in shapes.items():
-            if self._dir is not None:
-                path = os.path.join(self._dir, f"{name}-{capacity}.npy")
-                new[name] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-            else:
-                new[name] = np.zeros(shape, dtype)
-            if name in self._arrays:
-                new[name][: self._n] = self._arrays[name][: self._n]
-        self._arrays = new
+        self._arrays = allocate_arrays(shapes, self._dir, self._arrays, self._n)
 
     def process(self, chunk: FrameChunk, ctx: AnalysisContext) -> None:
         dh, dw = self._size
@@ -454,12 +445,8 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     Returns:
         ``(H, W, 3)`` uint8 RGB (a new array).
     """
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-        raise InvalidInput("frame", f"{getattr(frame, 'dtype', type(frame).__name__)} {getattr(frame, 'shape', '')}",
-                           "must be an (H, W, 3) uint8 RGB frame")
     depth = track["depth"]
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < depth.shape[0]:
-        raise InvalidInput("index", index, f"must be a frame index in [0, {depth.shape[0]})")
+    check_overlay_args(frame, index, depth.shape[0])
     out = frame.copy()
     H, W = frame.shape[:2]
     iw = max(8, W // 3)

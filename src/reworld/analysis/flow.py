@@ -32,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, register
+from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, allocate_arrays, check_overlay_args, register
 from reworld.analysis.tracks import Track
 from reworld.errors import InvalidInput
 from reworld.ops.flow import (
@@ -119,18 +118,8 @@ class FlowAnalyzer(Analyzer):
         shapes = {"forward": ((capacity, fh, fw, 2), np.float16), "backward": ((capacity, fh, fw, 2), np.float16),
                   "occlusion": ((capacity, fh, fw), np.bool_), "confidence": ((capacity,), np.float32),
                   "magnitude": ((capacity,), np.float32)}
-        old = self._arrays
-        new: dict[str, np.ndarray] = {}
-        for name, (shape, dtype) in shapes.items():
-            if self._dir is not None:
-                path = os.path.join(self._dir, f"{name}-{capacity}.npy")
-                new[name] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-            else:
-                new[name] = np.empty(shape, dtype)
-            if name in old:
-                n = getattr(self, "_n", 0)
-                new[name][:n] = old[name][:n]
-        self._arrays = new  # old memory maps are dropped (their files go with the scratch folder)
+        # old memory maps are dropped on growth (their files go with the scratch folder)
+        self._arrays = allocate_arrays(shapes, self._dir, self._arrays, getattr(self, "_n", 0))
 
     def process(self, chunk: FrameChunk, ctx: AnalysisContext) -> None:
         frames = chunk.frames
@@ -215,12 +204,8 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     Returns:
         ``(H, W, 3)`` uint8 RGB (a new array).
     """
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-        raise InvalidInput("frame", f"{getattr(frame, 'dtype', type(frame).__name__)} {getattr(frame, 'shape', '')}",
-                           "must be an (H, W, 3) uint8 RGB frame")
     pairs = len(track["forward"])
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index <= pairs:
-        raise InvalidInput("index", index, f"must be a frame index in [0, {pairs}]")
+    check_overlay_args(frame, index, pairs + 1)  # T = pairs + 1 frames
     if pairs == 0:
         return frame.copy()
     if index < pairs:

@@ -61,7 +61,7 @@ from typing import Any
 
 import numpy as np
 
-from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, register
+from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, check_overlay_args, register
 from reworld.analysis.tracks import Track
 from reworld.errors import InvalidInput
 from reworld.ops.sky import SkyModel, estimate_sky
@@ -521,12 +521,8 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     """
     import cv2
 
-    if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-        raise InvalidInput("frame", f"{getattr(frame, 'dtype', type(frame).__name__)} {getattr(frame, 'shape', '')}",
-                           "must be an (H, W, 3) uint8 RGB frame")
     alpha = track["alpha"]
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < alpha.shape[0]:
-        raise InvalidInput("index", index, f"must be a frame index in [0, {alpha.shape[0]})")
+    check_overlay_args(frame, index, alpha.shape[0])
     out = tint(frame, np.asarray(alpha[index]))
     fh = frame.shape[0]
     frac = float(track["fraction"][index]) if "fraction" in track else float(np.asarray(alpha[index]).mean()) / 255
