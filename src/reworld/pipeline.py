@@ -35,7 +35,7 @@ from reworld.io.writer import SEQUENCES, ClipWriter
 from reworld.ops.color import GradeParams, grade_function, grade_lut
 from reworld.ops.dtype import to_float01, to_uint8, to_uint16
 from reworld.ops.match import ColorMatch, color_stats
-from reworld.progress import CancelToken, ProgressCallback, check_cancel, scaled, stage_reporter
+from reworld.progress import CancelToken, ProgressCallback, check_cancel, stage_reporter
 from reworld.types import MediaInfo, RenderResult
 
 #: image suffixes a still input may be written to
@@ -81,7 +81,7 @@ def _sample_frames(path, n: int, cancel) -> np.ndarray:
     if info.is_image:
         return read_image(path)[None]
     times = [v.start_time + v.duration * (i + 0.5) / n for i in range(n)]
-    with ClipReader(path) as r:
+    with ClipReader(path, info=info) as r:
         got = r.sample(times, cancel=cancel)
     return np.stack([f for _, f in got])
 
@@ -195,7 +195,7 @@ def _render_clip(spec: EditSpec, info: MediaInfo, fn: Callable, progress, cancel
     ten = o.bit_depth == 10 or container == "exr"
     report = stage_reporter(progress, "render", v.frames)
     done = 0
-    with ClipReader(spec.input, bit_depth=16 if (ten and v.bit_depth > 8) else 8) as reader:
+    with ClipReader(spec.input, bit_depth=16 if (ten and v.bit_depth > 8) else 8, info=info) as reader:
         writer = ClipWriter(
             out_path, fps=v.fps, time_base=v.time_base, codec=o.codec if container not in SEQUENCES else "h264",
             crf=o.crf, preset=o.preset, bit_depth=o.bit_depth or (16 if container == "exr" else 8),
@@ -246,4 +246,4 @@ def grade_clip(input: str | os.PathLike, output: str | os.PathLike, grade: Grade
     return render(spec, progress=progress, cancel=cancel)
 
 
-__all__ = ["render", "grade_clip", "build_grade", "export_grade_lut", "probe_report", "scaled"]
+__all__ = ["render", "grade_clip", "build_grade", "export_grade_lut", "probe_report"]

@@ -94,19 +94,3 @@ def stage_reporter(
             progress(ProgressEvent(stage, done, total, message if msg is None else msg))
 
     return report
-
-
-def scaled(progress: ProgressCallback | None, start: float, end: float, stage: str | None = None):
-    """Map a sub-step's events onto ``[start, end]`` of an overall 0..1 bar.
-
-    The returned callback re-emits each event as ``ProgressEvent(stage, start + f * (end - start), 1.0)``,
-    so a pipeline can give each step a weight and the caller sees one monotonic fraction.
-    """
-    if progress is None:
-        return None
-
-    def inner(event: ProgressEvent) -> None:
-        f = event.fraction or 0.0
-        progress(ProgressEvent(stage or event.stage, start + f * (end - start), 1.0, event.message))
-
-    return inner

@@ -13,7 +13,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from reworld.errors import ClipOpenError, InvalidInput
+from reworld.errors import ClipOpenError
 from reworld.io._av import (
     IMAGE_FORMATS,
     as_fraction,
@@ -160,10 +160,3 @@ def _video_info(container, s, path: str, arg: str, limit: int, is_image: bool) -
 
 def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc)
-
-
-def require_video(info: MediaInfo, arg: str = "input") -> "VideoStreamInfo":
-    """Return ``info.video`` or raise naming the argument."""
-    if info.video is None:
-        raise InvalidInput(arg, info.path, "has no video stream")
-    return info.video
