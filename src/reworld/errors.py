@@ -50,11 +50,12 @@ class MissingDependency(ReworldError, ImportError):
         "the diffusion engine needs the optional package 'torch': pip install 'reworld[diffusion]'"
     """
 
-    def __init__(self, package: str, *, extra: str | None, feature: str) -> None:
+    def __init__(self, package: str, *, extra: str | None, feature: str, how: str | None = None) -> None:
         self.package = package
         self.extra = extra
         self.feature = feature
-        how = f"pip install 'reworld[{extra}]'" if extra else f"pip install {package}"
+        if how is None:
+            how = f"pip install 'reworld[{extra}]'" if extra else f"pip install {package}"
         super().__init__(f"{feature} needs the optional package {package!r}: {how}")
 
 

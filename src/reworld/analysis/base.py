@@ -39,11 +39,16 @@ class FrameChunk:
         frames: ``(t, h, w, 3)`` uint8 RGB at analysis scale.
         start: index of the first frame in the clip.
         times: ``(t,)`` float64 seconds.
+        full: the same frames at **full resolution** (as decoded, rotation applied), for
+            analyzers that crop small subjects (people far away) before running a model; ``None``
+            when the caller has only the analysis-scale frames. Never keep references to it past
+            ``process`` (it is the reader's chunk buffer).
     """
 
     frames: np.ndarray
     start: int
     times: np.ndarray
+    full: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -62,6 +67,8 @@ class AnalysisContext:
         fps: average frame rate.
         tracks: finished tracks of the analyzers this one ``requires``.
         scratch: a folder the analyzer may write large temporary arrays to (memory maps).
+        source: path of the clip, for inputs other than frames (the audio track, read with
+            :func:`reworld.io.audio.read_audio`); ``None`` when frames come from memory.
     """
 
     info: MediaInfo
@@ -71,6 +78,7 @@ class AnalysisContext:
     fps: Fraction
     tracks: dict[str, Track] = field(default_factory=dict)
     scratch: str | None = None
+    source: str | None = None
 
 
 class Analyzer:

@@ -33,6 +33,11 @@ ANALYZER_MODULES: tuple[str, ...] = (
     "reworld.analysis.camera",
     "reworld.analysis.sky",
     "reworld.analysis.depth",
+    "reworld.analysis.pose",
+    "reworld.analysis.hands",
+    "reworld.analysis.face",
+    "reworld.analysis.lips",
+    "reworld.analysis.people",
 )
 #: default long side of the analysis resolution, in pixels
 DEFAULT_LONG_SIDE = 512
@@ -140,7 +145,7 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
         with tempfile.TemporaryDirectory(prefix="reworld-analyse-") as scratch:
             for pending in passes:
                 ctx = AnalysisContext(info=info, n_frames=len(reader), size=(h, w), scale=scale,
-                                      fps=reader.fps, scratch=scratch)
+                                      fps=reader.fps, scratch=scratch, source=str(path))
                 for name in pending:
                     ctx_tracks = {r: result.tracks[r] for r in analyzers[name].requires}
                     ctx.tracks.update(ctx_tracks)
@@ -150,7 +155,7 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
                 for chunk in reader.chunks(cancel=cancel):
                     check_cancel(cancel)
                     small = _resize(chunk.frames, h, w)
-                    fc = FrameChunk(small, chunk.start, chunk.times)
+                    fc = FrameChunk(small, chunk.start, chunk.times, full=chunk.frames)
                     for name in pending:
                         analyzers[name].process(fc, ctx)
                     n += len(chunk)
