@@ -24,6 +24,7 @@ _LAZY = {
     "read_image": "reworld.io.stills",
     "EditSpec": "reworld.edits.spec",
     "GradeSpec": "reworld.edits.spec",
+    "analyze": "reworld.analysis.runner",
     "grade_clip": "reworld.pipeline",
     "render": "reworld.pipeline",
     "CancelToken": "reworld.progress",

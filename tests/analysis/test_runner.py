@@ -80,8 +80,10 @@ def test_levels_and_cache(tmp_path):
 
 def test_bad_names_and_params(tmp_path):
     src = make_clip(tmp_path / "c.mp4", n=3)
-    with pytest.raises(InvalidInput, match="`analyzers`.*'nope'"):
+    with pytest.raises(InvalidInput, match="`only`.*'nope'.*groups: scene, performance, all"):
         analyze(src, ["nope"])
+    with pytest.raises(InvalidInput, match="`only`.*names no analyzer"):
+        analyze(src, " , ")
     with pytest.raises(InvalidInput, match="`toy_mean.sigma`"):
         analyze(src, ["toy_mean"], params={"toy_mean": {"sigma": 1}})
     with pytest.raises(InvalidInput, match="`long_side`"):
@@ -98,3 +100,47 @@ def test_resolve_order_detects_cycles():
     with pytest.raises(InvalidInput, match="cycle"):
         resolve_order(["a"], {"a": A, "b": B})
     assert resolve_order(["toy_diff"], REGISTRY)[:2] == [["toy_mean"], ["toy_diff"]]
+
+
+def _frames_recorder(name: str, requires: tuple[str, ...], full: bool):
+    """A toy analyzer that keeps every frame it sees, and whether full-resolution frames came."""
+
+    class Recorder(Analyzer):
+        full_frames = full
+
+        def setup(self, ctx):
+            self.frames, self.full_seen, self.times = [], [], []
+
+        def process(self, chunk, ctx):
+            self.frames.append(chunk.frames.copy())
+            self.times.append(np.asarray(chunk.times))
+            self.full_seen.append(None if chunk.full is None else chunk.full.shape)
+
+        def finalize(self, ctx):
+            return Track(self.name, {"frames": np.concatenate(self.frames), "times": np.concatenate(self.times)},
+                         {"full": [list(s) if s else None for s in self.full_seen]})
+
+    Recorder.name, Recorder.requires = name, requires
+    return register(Recorder)
+
+
+def test_later_passes_replay_the_first_pass_frames_exactly(tmp_path):
+    path = make_clip(tmp_path / "c.mp4", n=21, h=96, w=128)
+    _frames_recorder("toy_rec0", (), False)
+    _frames_recorder("toy_rec1", ("toy_rec0",), False)
+    _frames_recorder("toy_rec2", ("toy_rec1",), True)
+    try:
+        a = analyze(path, ["toy_rec2"], long_side=64, chunk_size=4, cache=AnalysisCache(tmp_path / "c"))
+        first, replayed, decoded = (a[f"toy_rec{i}"] for i in range(3))
+        assert first["frames"].shape == (21, 48, 64, 3)
+        # the replayed pass (no full frames wanted) sees the same frames and times, bit for bit
+        np.testing.assert_array_equal(replayed["frames"], first["frames"])
+        np.testing.assert_array_equal(replayed["times"], first["times"])
+        assert all(s is None for s in replayed.meta["full"])
+        # an analyzer that wants full-resolution frames gets a fresh decode with them
+        np.testing.assert_array_equal(decoded["frames"], first["frames"])
+        assert all(s == [min(4, 21 - 4 * k), 96, 128, 3] for k, s in enumerate(decoded.meta["full"]))
+        assert all(s is not None for s in first.meta["full"])
+    finally:
+        for i in range(3):
+            REGISTRY.pop(f"toy_rec{i}", None)

@@ -40,9 +40,10 @@ class FrameChunk:
         start: index of the first frame in the clip.
         times: ``(t,)`` float64 seconds.
         full: the same frames at **full resolution** (as decoded, rotation applied), for
-            analyzers that crop small subjects (people far away) before running a model; ``None``
-            when the caller has only the analysis-scale frames. Never keep references to it past
-            ``process`` (it is the reader's chunk buffer).
+            analyzers that crop small subjects (people far away) before running a model. Only
+            guaranteed to analyzers that set ``full_frames = True``; otherwise ``None`` on passes
+            the runner replays from its scratch copy (and when frames come from memory). Never
+            keep references to it past ``process`` (it is the reader's chunk buffer).
     """
 
     frames: np.ndarray
@@ -87,6 +88,10 @@ class Analyzer:
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     requires: ClassVar[tuple[str, ...]] = ()
+    #: set True when ``process`` reads ``chunk.full`` (full-resolution frames): the runner then
+    #: decodes the clip again for this analyzer's pass instead of replaying the analysis-scale
+    #: frames it kept from the first pass (``chunk.full`` is ``None`` on replayed passes)
+    full_frames: ClassVar[bool] = False
 
     @dataclass(frozen=True)
     class Params:

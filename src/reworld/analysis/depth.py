@@ -8,7 +8,7 @@ For every frame, at ``depth_long_side`` (default 256 px on the long side):
    depth of their contact row, defocus as a weak cue.
 2. **Parallax** (:func:`reworld.ops.depth.parallax_depth`), when the camera moved: the
    ``flow`` of the frame to the next one (to the previous one for the last frame, or when the
-   next pair is unusable) against the flow of the ``camera`` track's pair homography; a pair
+   next pair is not ``valid`` or its camera stands still) against the flow of the ``camera`` track's pair homography; a pair
    that is not ``valid`` (a cut), where the camera's homography moves the frame by less than
    ``min_camera_motion`` px (a still camera: what moves is the subject, not the viewpoint) or
    whose mean confidence over non-sky pixels is below 0.3 is not used. The parallax map is
@@ -161,7 +161,7 @@ class DepthAnalyzer(Analyzer):
     """Relative inverse depth per frame (see module doc)."""
 
     name = "depth"
-    version = 1
+    version = 2
     requires = ("flow", "camera", "sky")
 
     @dataclass(frozen=True)
@@ -183,6 +183,9 @@ class DepthAnalyzer(Analyzer):
             parallax_noise: flow noise at the depth grid, px (below it a residual is no parallax).
             min_camera_motion: the camera's homography must move the frame by at least this
                 (median, depth-grid px) for a pair to count as parallax.
+            mono_interval: the monocular cues are computed on every ``mono_interval``-th frame
+                (and at cuts, and when the horizon moves) and carried along the flow in
+                between; 1 computes them on every frame.
         """
 
         depth_long_side: int = 256
@@ -194,6 +197,7 @@ class DepthAnalyzer(Analyzer):
         temporal_monocular: float = 0.85
         parallax_noise: float = 0.15
         min_camera_motion: float = 0.25
+        mono_interval: int = 4
 
     def validate(self) -> None:
         p = self.params
@@ -215,6 +219,8 @@ class DepthAnalyzer(Analyzer):
             v = getattr(p, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
                 raise InvalidInput(f"depth.{name}", v, f"must be a number in [{lo:g}, {hi:g}]")
+        if isinstance(p.mono_interval, bool) or not isinstance(p.mono_interval, int) or not 1 <= p.mono_interval <= 100:
+            raise InvalidInput("depth.mono_interval", p.mono_interval, "must be an integer in [1, 100]")
         for name in ("temporal", "temporal_monocular"):
             v = getattr(p, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
@@ -255,6 +261,8 @@ class DepthAnalyzer(Analyzer):
         self._warped: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._horizon: float | None = None
         self._change = 0.0
+        self._mono: tuple[int, np.ndarray, float, float] | None = None  # (key frame, map, confidence, horizon)
+        self.n_mono = 0
 
     def _allocate(self, capacity: int) -> None:
         dh, dw = self._size
@@ -301,13 +309,36 @@ class DepthAnalyzer(Analyzer):
                 if math.isfinite(pred):
                     y_h = 0.5 * float(pred) + 0.5 * y_est
         self._horizon = y_h
-        mono = monocular_depth(small, sky_alpha=sky, horizon=y_h)
-        par = self._parallax(i, small, sky, mono.depth)
+        mono_depth, mono_conf = self._monocular(i, small, sky, y_h, cut)
+        par = self._parallax(i, small, sky, mono_depth)
         if par is None:
-            return mono.depth, mono.confidence, 0, y_h
+            return mono_depth, mono_conf, 0, y_h
         p_depth, p_conf = par
-        fused, c = fuse_depth(p_depth, p_conf, mono.depth, mono_weight=self.params.mono_weight, sky_alpha=sky)
+        fused, c = fuse_depth(p_depth, p_conf, mono_depth, mono_weight=self.params.mono_weight, sky_alpha=sky)
         return fused, c, 1, y_h
+
+    def _monocular(self, i: int, small: np.ndarray, sky: np.ndarray, y_h: float, cut: bool) -> tuple[np.ndarray, float]:
+        """The monocular map of frame ``i``: computed on key frames (every ``mono_interval``
+        frames, at cuts, and when the horizon moved by more than 2 % of the height since the last
+        key frame), carried along the backward flow in between (a cue-based estimate of the same
+        view gains nothing from every frame, and its segmentation is most of the cost)."""
+        dh = self._size[0]
+        mono = self._mono
+        flow = self._flow
+        keep = (not cut and mono is not None and i - mono[0] < self.params.mono_interval
+                and abs(y_h - mono[3]) <= 0.02 * dh and flow is not None and 0 <= i - 1 < len(flow["backward"]))
+        if keep:
+            f, occ = self._flow_from(i, False)
+            carried = warp(mono[1], f)
+            # pixels with no source in the previous frame keep the warp's nearest value; the
+            # sky stays at infinity whatever the warp did
+            carried = np.where(sky > 0.5, 0.0, carried).astype(np.float32)
+            self._mono = (mono[0], carried, mono[2], mono[3])
+            return carried, mono[2]
+        m = monocular_depth(small, sky_alpha=sky, horizon=y_h)
+        self._mono = (i, m.depth, m.confidence, y_h)
+        self.n_mono += 1
+        return m.depth, m.confidence
 
     def _parallax(self, i: int, small: np.ndarray, sky: np.ndarray, prior: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -315,6 +346,21 @@ class DepthAnalyzer(Analyzer):
         if flow is None or self._camera is None or len(flow["forward"]) == 0:
             return None
         pairs = len(flow["forward"])
+        # the pairs whose camera moved enough (checked on a coarse grid of points first: on a
+        # still shot nothing below is computed)
+        moving = []
+        for fwd in (True, False):
+            k = i if fwd else i - 1
+            if not (0 <= k < pairs) or not self._pair_valid(k):
+                continue
+            h_grid = self._pair_h(k)  # frame k+1 -> frame k
+            if h_grid is None:
+                continue
+            h_pair = np.linalg.inv(h_grid) if fwd else h_grid
+            if self._grid_motion(h_pair) >= self.params.min_camera_motion:
+                moving.append((fwd, h_pair))
+        if not moving:
+            return None
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
         tex = cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 2.0)
@@ -323,17 +369,9 @@ class DepthAnalyzer(Analyzer):
             prior = 0.5 * prior + 0.5 * self._warp_prev(i)[0]
         results = []
         trusted = weight > 0.05
-        for fwd in (True, False):
-            k = i if fwd else i - 1
-            if not (0 <= k < pairs) or not self._pair_valid(k):
-                continue
-            if results:  # the forward pair was good enough: the backward one is left to the temporal step
-                break
-            h_grid = self._pair_h(k)  # frame k+1 -> frame k
-            if h_grid is None:
-                continue
+        for fwd, h_pair in moving[:1]:  # the forward pair when usable, else the backward one
             f, occ = self._flow_from(i, fwd)
-            hf = homography_flow(np.linalg.inv(h_grid) if fwd else h_grid, *self._size)
+            hf = homography_flow(h_pair, *self._size)
             if float(np.median(np.hypot(hf[..., 0], hf[..., 1]))) < self.params.min_camera_motion:
                 continue
             p = parallax_depth(f, hf, occlusion=occ, weight=weight, prior=prior, noise=self.params.parallax_noise,
@@ -343,6 +381,16 @@ class DepthAnalyzer(Analyzer):
         if not results:
             return None
         return results[0].depth, results[0].confidence
+
+    def _grid_motion(self, h_pair: np.ndarray) -> float:
+        """Median displacement (depth-grid px) of a 9x9 grid of points under a pair homography:
+        the same measure as the median of :func:`homography_flow`, at a fraction of the cost."""
+        dh, dw = self._size
+        ys, xs = np.mgrid[0:dh - 1:9j, 0:dw - 1:9j]
+        pts = np.stack([xs.ravel(), ys.ravel()], 1)
+        moved = geo.transform_points(h_pair, pts)
+        d = np.hypot(*(moved - pts).T)
+        return float(np.median(d)) if np.isfinite(d).all() else float("inf")
 
     # -- track access --------------------------------------------------------------------
     def _pair_valid(self, k: int) -> bool:
@@ -421,6 +469,7 @@ class DepthAnalyzer(Analyzer):
                      "temporal_memory_monocular": p.temporal_monocular},
             "size": list(self._size),
             "frames_by_source": {s: int(c) for s, c in zip(SOURCES, counts)},
+            "monocular_key_frames": int(self.n_mono),
             "mean_confidence": round(float(arrays["confidence"].mean()), 4) if n else 0.0,
             "mean_abs_change": round(self._change / max(n - 1, 1), 5),
         }

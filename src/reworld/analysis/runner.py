@@ -14,7 +14,7 @@ import importlib
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,11 @@ ANALYZER_MODULES: tuple[str, ...] = (
     "reworld.analysis.lips",
     "reworld.analysis.people",
 )
+#: names that stand for several analyzers (``--only scene,pose``)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "scene": ("flow", "camera", "sky", "cuts"),
+    "performance": ("pose", "face", "lips", "people", "hands"),
+}
 #: default long side of the analysis resolution, in pixels
 DEFAULT_LONG_SIDE = 512
 
@@ -62,11 +67,34 @@ def analysis_size(height: int, width: int, long_side: int) -> tuple[int, int, fl
     return max(1, round(height * s)), max(1, round(width * s)), s
 
 
+def expand_names(only: str | Sequence[str], registry: dict[str, type[Analyzer]] | None = None) -> list[str]:
+    """Analyzer names from a comma-separated string or a sequence; groups (:data:`GROUPS`, plus
+    ``all``) expand to their members, duplicates are dropped, order is kept.
+
+    Example:
+        >>> expand_names("scene,flow,depth")
+        ['flow', 'camera', 'sky', 'cuts', 'depth']
+    """
+    items = [n.strip() for n in only.split(",")] if isinstance(only, str) else [str(n).strip() for n in only]
+    items = [n for n in items if n]
+    if not items:
+        raise InvalidInput("only", only, "names no analyzer (give e.g. 'scene', 'pose,face' or 'all')")
+    out: list[str] = []
+    for n in items:
+        if n == "all":
+            members = tuple(sorted(registry if registry is not None else available_analyzers()))
+        else:
+            members = GROUPS.get(n, (n,))
+        out += [m for m in members if m not in out]
+    return out
+
+
 def resolve_order(names: Sequence[str], registry: dict[str, type[Analyzer]]) -> list[list[str]]:
     """Levels of analyzer names: each level needs only tracks from earlier levels."""
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise InvalidInput("analyzers", unknown[0], f"is not an analyzer (available: {', '.join(sorted(registry))})")
+        raise InvalidInput("only", unknown[0], f"is not an analyzer (available: {', '.join(sorted(registry))}; "
+                                               f"groups: {', '.join([*GROUPS, 'all'])})")
     level: dict[str, int] = {}
 
     def visit(name: str, stack: tuple[str, ...]) -> int:
@@ -85,7 +113,7 @@ def resolve_order(names: Sequence[str], registry: dict[str, type[Analyzer]]) -> 
     return out
 
 
-def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, dict[str, Any]] | None = None,
+def analyze(path: str | os.PathLike, only: str | Sequence[str] = "scene", *, params: dict[str, dict[str, Any]] | None = None,
             long_side: int = DEFAULT_LONG_SIDE, cache: AnalysisCache | None = None, use_cache: bool = True,
             chunk_size: int = 16, progress: ProgressCallback | None = None,
             cancel: CancelToken | None = None) -> Analysis:
@@ -93,8 +121,9 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
 
     Args:
         path: the clip.
-        names: analyzer names (``reworld analyze --list`` shows them); their requirements are
-            computed too.
+        only: analyzer names or groups, a sequence or a comma-separated string
+            (``"scene"``, ``"pose,face"``, ``"all"``; ``reworld analyze --list`` shows them);
+            their requirements are computed too.
         params: per-analyzer parameters, ``{"flow": {"preset": "fast"}}``.
         long_side: analysis resolution (long side in pixels; never upscaled).
         cache: the cache to use (default: ``$REWORLD_CACHE``); ``use_cache=False`` recomputes
@@ -110,7 +139,8 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
     for key in params:
         if key not in registry:
             raise InvalidInput("params", key, f"is not an analyzer (available: {', '.join(sorted(registry))})")
-    levels = resolve_order(list(names), registry)
+    names = expand_names(only, registry)
+    levels = resolve_order(names, registry)
     cache = cache if cache is not None else AnalysisCache()
     with ClipReader(path, chunk_size=chunk_size) as reader:
         info = reader.info
@@ -143,25 +173,34 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
         report = stage_reporter(progress, "analyse", total)
         done = 0
         with tempfile.TemporaryDirectory(prefix="reworld-analyse-") as scratch:
-            for pending in passes:
+            # later passes replay the analysis-scale frames the first pass kept in a scratch file
+            # (plain file I/O: the page cache, not this process's RSS) instead of decoding again,
+            # unless one of their analyzers crops from full-resolution frames
+            replay = _FrameStore(scratch, (h, w), len(reader)) if len(passes) > 1 else None
+            for p_i, pending in enumerate(passes):
                 ctx = AnalysisContext(info=info, n_frames=len(reader), size=(h, w), scale=scale,
                                       fps=reader.fps, scratch=scratch, source=str(path))
                 for name in pending:
                     ctx_tracks = {r: result.tracks[r] for r in analyzers[name].requires}
                     ctx.tracks.update(ctx_tracks)
                     analyzers[name].setup(ctx)
+                wants_full = any(analyzers[name].full_frames for name in pending)
+                if p_i == 0 or wants_full or replay is None or not replay.complete:
+                    source = _decoded(reader, h, w, cancel, replay if p_i == 0 else None)
+                else:
+                    source = replay.chunks(chunk_size, cancel)
                 t0 = time.perf_counter()
                 n = 0
-                for chunk in reader.chunks(cancel=cancel):
+                for fc in source:
                     check_cancel(cancel)
-                    small = _resize(chunk.frames, h, w)
-                    fc = FrameChunk(small, chunk.start, chunk.times, full=chunk.frames)
                     for name in pending:
                         analyzers[name].process(fc, ctx)
-                    n += len(chunk)
-                    done += len(chunk)
+                    n += len(fc)
+                    done += len(fc)
                     report(done)
                 ctx.n_frames = n  # the real count (a container may over-report)
+                if p_i == 0 and replay is not None:
+                    replay.finish(n)
                 elapsed = time.perf_counter() - t0
                 for name in pending:
                     track = analyzers[name].finalize(ctx)
@@ -173,7 +212,68 @@ def analyze(path: str | os.PathLike, names: Sequence[str], *, params: dict[str, 
                                "params": analyzers[name].params_dict(), "clip_hash": result.clip_hash,
                                "track_meta": track.meta})
                     result.tracks[name] = track
+            if replay is not None:
+                replay.close()
     return result
+
+
+def _decoded(reader: ClipReader, h: int, w: int, cancel: CancelToken | None,
+             store: _FrameStore | None) -> Iterator[FrameChunk]:
+    """Decode the clip: analysis-scale chunks (with the full-resolution frames), optionally kept."""
+    for chunk in reader.chunks(cancel=cancel):
+        small = _resize(chunk.frames, h, w)
+        if store is not None:
+            store.append(small, chunk.times)
+        yield FrameChunk(small, chunk.start, chunk.times, full=chunk.frames)
+
+
+class _FrameStore:
+    """Analysis-scale frames of one decode pass in a raw scratch file, replayed by later passes.
+
+    Written and read with ordinary file I/O, so the frames live in the page cache rather than in
+    this process's memory; a pass that reads them costs no decoding and no resizing. Disabled
+    (``complete`` stays False) when the clip would take more than ``limit`` bytes.
+    """
+
+    def __init__(self, folder: str, size: tuple[int, int], n_hint: int, limit: int = 4 << 30) -> None:
+        self.frame_bytes = size[0] * size[1] * 3
+        self.size = size
+        self.enabled = n_hint * self.frame_bytes <= limit
+        self.path = os.path.join(folder, "frames.rgb")
+        self.file = open(self.path, "wb") if self.enabled else None
+        self.times: list[np.ndarray] = []
+        self.n = 0
+        self.complete = False
+
+    def append(self, frames: np.ndarray, times: np.ndarray) -> None:
+        if self.file is None:
+            return
+        self.file.write(np.ascontiguousarray(frames, np.uint8).tobytes())
+        self.times.append(np.asarray(times, np.float64))
+        self.n += len(frames)
+
+    def finish(self, n: int) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+            self.complete = self.enabled and self.n == n
+
+    def chunks(self, chunk_size: int, cancel: CancelToken | None) -> Iterator[FrameChunk]:
+        times = np.concatenate(self.times) if self.times else np.zeros(0)
+        h, w = self.size
+        with open(self.path, "rb") as f:
+            for start in range(0, self.n, chunk_size):
+                check_cancel(cancel)
+                k = min(chunk_size, self.n - start)
+                data = np.frombuffer(f.read(k * self.frame_bytes), np.uint8)
+                yield FrameChunk(data.reshape(k, h, w, 3).copy(), start, times[start:start + k])
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        if os.path.exists(self.path):
+            os.remove(self.path)
 
 
 def _resize(frames: np.ndarray, h: int, w: int) -> np.ndarray:

@@ -177,16 +177,16 @@ def grade(
 @app.command()
 def analyze(
     input: Annotated[Optional[Path], typer.Argument(help="Clip to analyse.", metavar="INPUT")] = None,
-    only: Annotated[str, typer.Option("--only", help="Comma-separated analyzers (see --list); depth is slower.")] = "flow,camera,sky,cuts",
+    only: Annotated[str, typer.Option("--only", help="Comma-separated analyzers or groups: scene (flow,camera,sky,cuts), performance (pose,face,lips,people,hands), all; see --list.")] = "scene",
     long_side: Annotated[int, typer.Option(help="Analysis resolution (long side, px).")] = 512,
     overlay: Annotated[Optional[Path], typer.Option(help="Also write a video with every track drawn on it.")] = None,
     cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse cached tracks.")] = True,
     list_: Annotated[bool, typer.Option("--list", help="List the analyzers and exit.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Scene understanding: optical flow, camera track, sky, scene cuts, depth (cached; --overlay to look)."""
+    """Scene and performance understanding: flow, camera, sky, cuts, depth, pose, face, lips, people, hands (cached; --overlay to look)."""
     from reworld.analysis.runner import analyze as run_analysis
-    from reworld.analysis.runner import available_analyzers
+    from reworld.analysis.runner import available_analyzers, expand_names
 
     if list_:
         for name, cls in sorted(available_analyzers().items()):
@@ -195,9 +195,8 @@ def analyze(
         return
     if input is None:
         die("`INPUT` is missing: give a clip to analyse (or --list)")
-    names = [n.strip() for n in only.split(",") if n.strip()]
-
     def work(bar, token):
+        names = expand_names(only)
         a = run_analysis(input, names, long_side=long_side, use_cache=cache, progress=bar, cancel=token)
         summary = a.summary()
         if overlay is not None:
