@@ -100,6 +100,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  peak RSS 60 s / 10 s = {long_['peak_rss_mb']:.0f} / {short['peak_rss_mb']:.0f} MB = ×{ratio:.3f}"
               f"  → {'OK' if ratio <= 1.15 and long_['peak_rss_mb'] < 600 else 'OVER TARGET'}")
         ok = ratio <= 1.15 and long_["peak_rss_mb"] < 600
+        # scene analysis (flow, camera, sky, cuts) of the same two clips: its dense tracks are
+        # memory-mapped files, whose pages count in RSS while touched but belong to the page
+        # cache; RssAnon (sampled) is the memory the process itself holds
+        an = {n: run_child("analyze", str(inputs[n]), str(OUT / f"an_{n}.mp4"), a.preset) for n in ("1080p_10s", "1080p_60s")}
+        figures.update({f"analyze_mem_{n}": r for n, r in an.items()})
+        s_, l_ = an["1080p_10s"], an["1080p_60s"]
+        anon_ratio = l_["peak_anon_mb"] / s_["peak_anon_mb"]
+        print("  scene analysis at 640 px (target: anonymous memory 60 s ≤ 1.15 × 10 s)")
+        print(f"    peak RSS  60 s / 10 s = {l_['peak_rss_mb']:.0f} / {s_['peak_rss_mb']:.0f} MB"
+              f" (memory-mapped track pages included)")
+        print(f"    peak anon 60 s / 10 s = {l_['peak_anon_mb']:.0f} / {s_['peak_anon_mb']:.0f} MB = ×{anon_ratio:.3f}"
+              f"  → {'OK' if anon_ratio <= 1.15 else 'OVER TARGET'}"
+              f"  ({l_['frames'] / l_['work_s']:.1f} / {s_['frames'] / s_['work_s']:.1f} frames/s)")
+        ok = ok and anon_ratio <= 1.15
     if a.json:
         a.json.write_text(json.dumps(figures, indent=2))
     return 0 if ok else 1

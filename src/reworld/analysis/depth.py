@@ -52,7 +52,14 @@ import cv2
 import numpy as np
 
 from reworld._optional import require
-from reworld.analysis.base import AnalysisContext, Analyzer, FrameChunk, allocate_arrays, check_overlay_args, register
+from reworld.analysis.base import (
+    AnalysisContext,
+    Analyzer,
+    FrameChunk,
+    allocate_arrays,
+    check_overlay_args,
+    register,
+)
 from reworld.analysis.tracks import Track
 from reworld.errors import InvalidInput
 from reworld.ops import geometry as geo
@@ -328,7 +335,7 @@ class DepthAnalyzer(Analyzer):
         keep = (not cut and mono is not None and i - mono[0] < self.params.mono_interval
                 and abs(y_h - mono[3]) <= 0.02 * dh and flow is not None and 0 <= i - 1 < len(flow["backward"]))
         if keep:
-            f, occ = self._flow_from(i, False)
+            f, _occ = self._flow_from(i, False)
             carried = warp(mono[1], f)
             # pixels with no source in the previous frame keep the warp's nearest value; the
             # sky stays at infinity whatever the warp did

@@ -240,7 +240,7 @@ class _FrameStore:
         self.size = size
         self.enabled = n_hint * self.frame_bytes <= limit
         self.path = os.path.join(folder, "frames.rgb")
-        self.file = open(self.path, "wb") if self.enabled else None
+        self.file = open(self.path, "wb") if self.enabled else None  # noqa: SIM115 - closed by finish()/close()
         self.times: list[np.ndarray] = []
         self.n = 0
         self.complete = False
