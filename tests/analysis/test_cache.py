@@ -160,11 +160,11 @@ def test_get_or_compute_computes_once(tmp_path):
 def test_failed_write_leaves_no_entry_and_no_temp_file(tmp_path, monkeypatch):
     c = AnalysisCache(tmp_path)
 
-    def broken_savez(f, **kw):
+    def broken_savez(f, arrays):
         f.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr(cache_mod.np, "savez", broken_savez)
+    monkeypatch.setattr(cache_mod, "_savez_streamed", broken_savez)
     key = cache_key(CLIP, "flow", 1, {})
     with pytest.raises(OSError, match="disk full"):
         c.put(key, arrays(), {})

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -127,6 +128,17 @@ class Analyzer:
         raise NotImplementedError
 
 
+#: memory maps made by :func:`allocate_arrays` and still referenced somewhere; the runner
+#: releases their pages (:func:`release_pages`) between chunks so RSS stays flat
+_LIVE_MAPS: list[weakref.ref] = []
+
+
+def live_maps() -> list[np.ndarray]:
+    """The memory maps made by :func:`allocate_arrays` that are still alive."""
+    alive = [(r, r()) for r in _LIVE_MAPS]
+    _LIVE_MAPS[:] = [r for r, a in alive if a is not None]
+    return [a for _r, a in alive if a is not None]
+
 #: name -> analyzer class; each analyzer module registers itself with :func:`register`
 REGISTRY: dict[str, type[Analyzer]] = {}
 
@@ -153,11 +165,61 @@ def allocate_arrays(shapes: dict[str, tuple[tuple[int, ...], Any]], folder: str 
         if folder is not None:
             path = os.path.join(folder, f"{name}-{shape[0]}.npy")
             new[name] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+            _LIVE_MAPS.append(weakref.ref(new[name]))
         else:
             new[name] = np.zeros(shape, dtype)
         if old and name in old and keep:
             new[name][:keep] = old[name][:keep]
     return new
+
+
+def _mapping(a: Any):
+    """The ``mmap.mmap`` under a numpy memory map or a view of one, else ``None``."""
+    import mmap
+
+    seen = 0
+    while a is not None and seen < 8:
+        if isinstance(a, mmap.mmap):
+            return a
+        m = getattr(a, "_mmap", None)
+        if isinstance(m, mmap.mmap):
+            return m
+        a = getattr(a, "base", None)
+        seen += 1
+    return None
+
+
+def release_pages(arrays: Any) -> int:
+    """Hand the resident pages of memory-mapped arrays back to the page cache.
+
+    A memory map's pages count in the process's RSS once touched, so an analyzer that writes a
+    long clip's flow into a map, or reads a long upstream track, looks as if it held the whole
+    clip. Dirty pages are written to the file first (``msync``), then ``madvise(MADV_DONTNEED)``
+    unmaps them from the process; the data stays in the file (and the kernel's cache) and comes
+    back on the next access. ``arrays`` is an array, a mapping or a sequence of them; arrays that
+    are not memory maps are skipped. Returns how many mappings were released.
+    """
+    import mmap
+
+    if isinstance(arrays, np.ndarray):
+        arrays = [arrays]
+    elif isinstance(arrays, dict):
+        arrays = list(arrays.values())
+    done: set[int] = set()
+    for a in arrays:
+        m = _mapping(a)
+        if m is None or id(m) in done:
+            continue
+        done.add(id(m))
+        try:
+            m.flush()
+        except (OSError, ValueError, TypeError):  # read-only or closed maps
+            pass
+        try:
+            m.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError, AttributeError):  # closed, or a platform without madvise
+            pass
+    return len(done)
 
 
 def check_overlay_args(frame: Any, index: Any, n: int) -> None:

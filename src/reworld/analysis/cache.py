@@ -120,6 +120,34 @@ def file_hash(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str
     return digest
 
 
+#: rows of a memory-mapped array are copied into the archive this many bytes at a time, with the
+#: pages handed back in between (a long clip's flow would otherwise become resident all at once)
+_WRITE_BLOCK = 32 << 20
+
+
+def _savez_streamed(f, arrays: Mapping[str, np.ndarray]) -> None:
+    """``np.savez`` (uncompressed, the same ``.npz`` layout) written in blocks of rows: memory
+    maps are read a block at a time and their pages released, so writing a track does not make
+    it resident."""
+    from reworld.analysis.base import release_pages
+
+    fmt = np.lib.format
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, arr in arrays.items():
+            arr = np.asanyarray(arr)
+            if not arr.flags.c_contiguous:
+                arr = np.ascontiguousarray(arr)
+            with zf.open(name + ".npy", "w", force_zip64=True) as out:
+                fmt.write_array_header_1_0(out, fmt.header_data_from_array_1_0(arr))
+                if arr.ndim == 0 or arr.size == 0:
+                    out.write(arr.tobytes())
+                    continue
+                step = max(1, _WRITE_BLOCK // max(1, arr[0].nbytes))
+                for i in range(0, len(arr), step):
+                    out.write(arr[i:i + step].tobytes())
+                    release_pages(arr)
+
+
 def _memmap_npz(path: Path) -> dict[str, np.ndarray]:
     """Memory-map every member of an uncompressed ``.npz`` (as ``np.savez`` writes it)."""
     out: dict[str, np.ndarray] = {}
@@ -392,7 +420,7 @@ class AnalysisCache:
         _canonical_json(sidecar, "meta")  # raises InvalidInput before anything is written
         side_text = json.dumps(sidecar, sort_keys=True, indent=1, allow_nan=False, default=_json_default)
         # arrays first, sidecar last: the sidecar's arrival is the commit.
-        self._atomic_write(npz, lambda f: np.savez(f, **arrays), suffix=".npz")
+        self._atomic_write(npz, lambda f: _savez_streamed(f, arrays), suffix=".npz")
         self._atomic_write(side, lambda f: f.write(side_text.encode("utf-8")), suffix=".json")
         entry = self._entry(key, sidecar, npz, side)
         if self.max_bytes is not None:

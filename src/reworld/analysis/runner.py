@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from reworld.analysis.base import REGISTRY, AnalysisContext, Analyzer, FrameChunk
+from reworld.analysis.base import REGISTRY, AnalysisContext, Analyzer, FrameChunk, live_maps, release_pages
 from reworld.analysis.cache import AnalysisCache, cache_key, file_hash
 from reworld.analysis.tracks import Analysis, Track
 from reworld.errors import InvalidInput
@@ -44,6 +44,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "scene": ("flow", "camera", "sky", "cuts"),
     "performance": ("pose", "face", "lips", "people", "hands"),
 }
+#: memory-mapped pages (outputs being written, upstream tracks being read) are handed back to the
+#: page cache every this many chunks (:func:`reworld.analysis.base.release_pages`)
+_RELEASE_EVERY = 4
 #: default long side of the analysis resolution, in pixels
 DEFAULT_LONG_SIDE = 512
 
@@ -191,13 +194,16 @@ def analyze(path: str | os.PathLike, only: str | Sequence[str] = "scene", *, par
                     source = replay.chunks(chunk_size, cancel)
                 t0 = time.perf_counter()
                 n = 0
-                for fc in source:
+                upstream = [a for t in ctx.tracks.values() for a in t.arrays.values()]
+                for c_i, fc in enumerate(source):
                     check_cancel(cancel)
                     for name in pending:
                         analyzers[name].process(fc, ctx)
                     n += len(fc)
                     done += len(fc)
                     report(done)
+                    if c_i % _RELEASE_EVERY == _RELEASE_EVERY - 1:  # keep RSS flat on long clips
+                        release_pages(live_maps() + upstream)
                 ctx.n_frames = n  # the real count (a container may over-report)
                 if p_i == 0 and replay is not None:
                     replay.finish(n)
@@ -212,6 +218,7 @@ def analyze(path: str | os.PathLike, only: str | Sequence[str] = "scene", *, par
                                "params": analyzers[name].params_dict(), "clip_hash": result.clip_hash,
                                "track_meta": track.meta})
                     result.tracks[name] = track
+                    release_pages(track.arrays)
             if replay is not None:
                 replay.close()
     return result
