@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from reworld.analysis.base import REGISTRY, AnalysisContext, Analyzer, FrameChunk, live_maps, release_pages
+from reworld.analysis.base import (
+    REGISTRY,
+    AnalysisContext,
+    Analyzer,
+    FrameChunk,
+    live_maps,
+    release_pages,
+)
 from reworld.analysis.cache import AnalysisCache, cache_key, file_hash
 from reworld.analysis.tracks import Analysis, Track
 from reworld.errors import InvalidInput
