@@ -161,6 +161,7 @@ class FaceAnalyzer(Analyzer):
 
     name = "face"
     version = 1
+    full_frames = True  # crops small faces from full-resolution frames
 
     @dataclass(frozen=True)
     class Params:
