@@ -192,3 +192,17 @@ def test_track_cli_writes_masks_and_names_bad_clicks(tmp_path):
     assert bad.exit_code == 2 and "500" in bad.stderr and not (tmp_path / "n.mp4").exists()
     bad = runner.invoke(app, ["track", str(src), "--point", "99:20,20", "-o", str(tmp_path / "n.mp4")])
     assert bad.exit_code == 2 and "`frame`" in bad.stderr
+
+
+def test_looks_lists_the_library_and_reads_a_prompt(tmp_path, monkeypatch):
+    monkeypatch.setenv("REWORLD_CACHE", str(tmp_path / "cache"))
+    listed = invoke("looks", "--json")["looks"]
+    assert len(listed) >= 40 and len({lk["name"] for lk in listed}) == len(listed)
+    lighting = invoke("looks", "--category", "lighting", "--json")["looks"]
+    assert lighting and all(lk["category"] == "lighting" for lk in lighting)
+    text = invoke("looks", "--category", "lighting")
+    assert f"{len(lighting)} looks" in text and lighting[0]["name"] in text
+    r = invoke("looks", "a rainy neon-lit city at night, red jacket", "--json")["prompt"]
+    assert r["matches"] and "red" in r["understood"] and "upper_clothes" in r["understood"]
+    bad = runner.invoke(app, ["looks", "--category", "nope"])
+    assert bad.exit_code == 2 and "category" in (bad.stdout + (bad.stderr or ""))

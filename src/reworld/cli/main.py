@@ -297,6 +297,49 @@ def render(
         f"rendered {r.frames} frames → {r.output} in {r.timings['total']:.1f} s", highlight=False))
 
 
+@app.command()
+def looks(
+    prompt: Annotated[Optional[str], typer.Argument(help="Optional: a free-text prompt to match against the library.", metavar="[PROMPT]")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Only this category (look, world, material, lighting, atmosphere, art style).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the look library (modify's offline vocabulary), or show how a prompt is understood."""
+    from reworld.edits.looks import CATEGORIES, list_looks
+
+    def work(bar, token):
+        if category is not None and category not in CATEGORIES:
+            from reworld.errors import InvalidInput
+
+            raise InvalidInput("category", category, f"is not a category (valid: {', '.join(CATEGORIES)})")
+        items = [lk for lk in list_looks() if category is None or lk.category == category]
+        out: dict = {"looks": [{"name": lk.name, "title": lk.title, "category": lk.category,
+                                "description": lk.description, "tags": list(lk.tags)} for lk in items]}
+        if prompt is not None:
+            from reworld.analysis.cache import default_root
+            from reworld.edits.prompt import parse_prompt
+
+            u = parse_prompt(prompt, list_looks(), cache_dir=default_root() / "prompt-embeddings")
+            out["prompt"] = {"text": prompt, "understood": u.understood,
+                             "matches": [{"name": m.name, "score": round(float(m.score), 4)} for m in u.matches],
+                             "confident": bool(u.confident)}
+        return out
+
+    def show(r: dict) -> None:
+        if "prompt" in r:
+            p = r["prompt"]
+            out_console.print(p["understood"], highlight=False)
+            for m in p["matches"]:
+                out_console.print(f"  {m['name']:<24} {m['score']:.3f}", highlight=False)
+            return
+        for cat in sorted({lk["category"] for lk in r["looks"]}):
+            out_console.print(f"[bold]{cat}[/bold]")
+            for lk in (x for x in r["looks"] if x["category"] == cat):
+                out_console.print(f"  {lk['name']:<24} {lk['description']}", highlight=False)
+        out_console.print(f"{len(r['looks'])} looks", highlight=False)
+
+    run_command(work, json_out=json_out, render=show)
+
+
 @app.command("spec")
 def spec_cmd(
     schema: Annotated[bool, typer.Option("--schema", help="Print the edit spec's JSON Schema.")] = False,
