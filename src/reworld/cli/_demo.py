@@ -122,6 +122,15 @@ def run_demo(out: str | os.PathLike, *, progress: ProgressCallback | None = None
         f"frames → person_mask.mp4, person_tracked.mp4")
     done["outputs"].update({"analysis": str(out / "analysis.json"), "analysis_overlay": str(out / "analysis_overlay.mp4"),
                             "mask": str(out / "person_mask.mp4"), "tracked": str(out / "person_tracked.mp4")})
+    # 8. performance: body pose of every walker (tracked ids) and people masks with parts
+    perf = analyze(clip, ["pose", "people"], progress=progress, cancel=cancel)
+    pose_meta, people_meta = perf["pose"].meta, perf["people"].meta
+    _write_text(out / "performance.json", json.dumps(perf.summary(), indent=2, default=str))
+    write_overlay(clip, perf, ["people", "pose"], out / "performance_overlay.mp4", progress=progress, cancel=cancel)
+    say(f"8. performance: {pose_meta.get('message', '')}; people masks: {people_meta.get('message', '')} "
+        "→ performance.json, performance_overlay.mp4 (skeletons with ids, masks tinted per part)")
+    done["outputs"].update({"performance": str(out / "performance.json"),
+                            "performance_overlay": str(out / "performance_overlay.mp4")})
     say("done. Not in this release yet: modify (adhere/flex/reimagine), region edits, capture, "
         "stills → video, HDR, the HTTP API and studio — see README.")
     return done
