@@ -204,7 +204,7 @@ class DepthAnalyzer(Analyzer):
         temporal_monocular: float = 0.85
         parallax_noise: float = 0.15
         min_camera_motion: float = 0.25
-        mono_interval: int = 4
+        mono_interval: int = 6
 
     def validate(self) -> None:
         p = self.params
@@ -428,7 +428,19 @@ class DepthAnalyzer(Analyzer):
         return a if a.shape == (dh, dw) else cv2.resize(a, (dw, dh), interpolation=cv2.INTER_AREA)
 
     def _flow_from(self, i: int, forward: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Flow of frame ``i`` to ``i+1`` (or ``i-1``) on the depth grid, and its occlusion mask."""
+        """Flow of frame ``i`` to ``i+1`` (or ``i-1``) on the depth grid, and its occlusion mask
+        (the last few are kept: the monocular carry, the parallax and the temporal step of one
+        frame ask for the same ones)."""
+        memo = self.__dict__.setdefault("_flow_memo", {})
+        if (i, forward) in memo:
+            return memo[(i, forward)]
+        out = self._flow_from_uncached(i, forward)
+        for key in [key for key in memo if key[0] < i - 1]:
+            del memo[key]
+        memo[(i, forward)] = out
+        return out
+
+    def _flow_from_uncached(self, i: int, forward: bool) -> tuple[np.ndarray, np.ndarray]:
         flow = self._flow
         k = i if forward else i - 1
         f = np.asarray(flow["forward" if forward else "backward"][k], np.float32)
