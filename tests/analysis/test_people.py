@@ -495,7 +495,7 @@ def test_speed_at_640(tmp_path):
         lines.append(f"{params or 'defaults'}: {cpu:.1f} ms CPU, {wall:.1f} ms wall per frame; "
                      f"mask {track.meta['ms_per_frame']} + parts {track.meta['ms_per_frame_parts']} ms wall, "
                      f"stages {track.meta['ms_per_stage']}")
-        if not params:
-            assert cpu < 10 * bare_cpu + 30  # a sanity bound: the printed figures are what counts
+        if not params:  # the work the defaults do, checked by counts (no timing assertions)
+            assert track.meta["max_people"] == 1 and len(track["mask"]) == 48
     print(f"\nspeed @640, bare selfie model {bare_cpu:.1f} ms CPU / {bare_wall:.1f} ms wall per frame")
     print("\n".join(lines))

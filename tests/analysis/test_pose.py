@@ -379,9 +379,10 @@ def test_cyclist_and_webcam_person_found_on_most_frames(tmp_path_factory, record
 
 @pytest.mark.media
 @pytest.mark.slow
-def test_single_person_speed_is_mediapipes_own(record_property):
-    """One person at 640x360, frames in memory: the analyzer (whole-frame pass, motion model,
-    bookkeeping, smoothing) against MediaPipe Pose alone on the same frames, same process."""
+def test_single_person_runs_no_crops_or_searches(record_property):
+    """One person at 640x360, frames in memory: the analyzer tracks them with the whole-frame
+    pass alone (no extra crops, no searches), so its cost is MediaPipe's own. The timings are
+    printed for the docs; speed targets live in bench/ (line 2b), never in a timed test."""
     import time
 
     import cv2
@@ -413,4 +414,3 @@ def test_single_person_speed_is_mediapipes_own(record_property):
     print(f"one person at 640x360: MediaPipe Pose alone {alone:.1f} ms/frame, pose analyzer {ours:.1f} ms/frame "
           f"(crops {track.meta['crops']}, searches {track.meta['searches']})")
     assert track.meta["people"] == 1 and track.meta["crops"] == 0 and track.meta["searches"] == 0
-    assert ours <= 2.0 * alone
