@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import uuid
 import weakref
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -163,7 +164,10 @@ def allocate_arrays(shapes: dict[str, tuple[tuple[int, ...], Any]], folder: str 
     new: dict[str, np.ndarray] = {}
     for name, (shape, dtype) in shapes.items():
         if folder is not None:
-            path = os.path.join(folder, f"{name}-{shape[0]}.npy")
+            # a unique name: analyzers share ctx.scratch, and two of them may call an array
+            # "present" (a second open_memmap(mode="w+") on the same path would overwrite the
+            # first analyzer's finished track)
+            path = os.path.join(folder, f"{name}-{shape[0]}-{uuid.uuid4().hex[:12]}.npy")
             new[name] = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
             _LIVE_MAPS.append(weakref.ref(new[name]))
         else:
