@@ -198,9 +198,9 @@ def release_pages(arrays: Any) -> int:
 
     A memory map's pages count in the process's RSS once touched, so an analyzer that writes a
     long clip's flow into a map, or reads a long upstream track, looks as if it held the whole
-    clip. Dirty pages are written to the file first (``msync``), then ``madvise(MADV_DONTNEED)``
-    unmaps them from the process; the data stays in the file (and the kernel's cache) and comes
-    back on the next access. ``arrays`` is an array, a mapping or a sequence of them; arrays that
+    clip. ``madvise(MADV_DONTNEED)`` unmaps them from the process; on a shared file mapping the
+    data stays in the kernel's page cache (dirty pages are written back by the kernel as usual, so
+    no ``msync`` is forced here) and comes back on the next access. ``arrays`` is an array, a mapping or a sequence of them; arrays that
     are not memory maps are skipped. Returns how many mappings were released.
     """
     import mmap
@@ -215,10 +215,6 @@ def release_pages(arrays: Any) -> int:
         if m is None or id(m) in done:
             continue
         done.add(id(m))
-        try:
-            m.flush()
-        except (OSError, ValueError, TypeError):  # read-only or closed maps
-            pass
         try:
             m.madvise(mmap.MADV_DONTNEED)
         except (OSError, ValueError, AttributeError):  # closed, or a platform without madvise
