@@ -55,8 +55,66 @@ def solutions(feature: str = "performance analysis") -> ModuleType:
         absl_logging.set_verbosity(absl_logging.ERROR)
     except Exception:  # pragma: no cover - absl is a dependency, but never fail on logging
         pass
+    _filter_stderr()
     _solutions = sol
     return sol
+
+
+#: lines of MediaPipe's C++ logging that carry no information for users (they appear when a
+#: graph's landmark model first runs, in MediaPipe's own threads, whatever GLOG_minloglevel says)
+_NOISE = (b"inference_feedback_manager.cc", b"All log messages before absl::InitializeLog()",
+          b"Created TensorFlow Lite XNNPACK delegate")
+_filter_installed = False
+
+
+def _filter_stderr() -> None:
+    """Route file descriptor 2 through a pipe whose reader drops :data:`_NOISE` lines and passes
+    everything else to the real stderr. Installed once per process; at exit the original stderr
+    is put back and the pipe drained, so nothing written before (a traceback) is lost."""
+    global _filter_installed
+    if _filter_installed or os.environ.get("REWORLD_MEDIAPIPE_LOGS"):
+        return
+    import atexit
+    import sys
+    import threading
+
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:
+        return
+
+    def pump() -> None:
+        with os.fdopen(r, "rb", buffering=0) as src:
+            pending = b""
+            while True:
+                data = src.read(65536)
+                if not data:
+                    break
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                out = b"".join(line + b"\n" for line in lines if not any(n in line for n in _NOISE))
+                if out:
+                    os.write(real, out)
+            if pending and not any(n in pending for n in _NOISE):
+                os.write(real, pending)
+
+    thread = threading.Thread(target=pump, name="reworld-stderr-filter", daemon=True)
+    thread.start()
+
+    def restore() -> None:
+        try:
+            sys.stderr.flush()
+        except Exception:  # pragma: no cover - a closed stderr at exit
+            pass
+        os.dup2(real, 2)  # closes the pipe's last write end: the pump reads to EOF and stops
+        thread.join(timeout=2.0)
+
+    atexit.register(restore)
+    _filter_installed = True
 
 
 @contextlib.contextmanager
@@ -82,7 +140,8 @@ def create(kind: str, *, warmup: tuple[int, int] | None = (64, 64), **kwargs: An
     """Build a MediaPipe solution quietly: ``create("pose", model_complexity=1)``.
 
     ``kind`` is one of ``pose``, ``face_mesh``, ``face_detection``, ``selfie_segmentation``,
-    ``hands``, ``holistic``. With ``warmup=(h, w)`` one blank frame is processed inside the quiet
+    ``hands``, ``holistic``. (Set ``REWORLD_MEDIAPIPE_LOGS=1`` to see MediaPipe's own logging.)
+    With ``warmup=(h, w)`` one blank frame is processed inside the quiet
     block, so the graph's start-up notices never reach the terminal.
     """
     sol = solutions()
