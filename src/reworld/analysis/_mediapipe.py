@@ -49,12 +49,10 @@ def solutions(feature: str = "performance analysis") -> ModuleType:
     if sol is None or not hasattr(sol, "pose"):
         raise MissingDependency(MEDIAPIPE_PIN, extra=None, feature=feature,
                                 how=f"mediapipe {getattr(mp, '__version__', '?')} has no bundled models; {INSTALL_HINT}")
-    try:  # absl's "logging before InitializeLog" noise
+    with contextlib.suppress(ImportError, AttributeError):  # absl's "logging before InitializeLog" noise
         from absl import logging as absl_logging
 
         absl_logging.set_verbosity(absl_logging.ERROR)
-    except Exception:  # pragma: no cover - absl is a dependency, but never fail on logging
-        pass
     _filter_stderr()
     _solutions = sol
     return sol
@@ -106,10 +104,8 @@ def _filter_stderr() -> None:
     thread.start()
 
     def restore() -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # a closed stderr at exit
             sys.stderr.flush()
-        except Exception:  # pragma: no cover - a closed stderr at exit
-            pass
         os.dup2(real, 2)  # closes the pipe's last write end: the pump reads to EOF and stops
         thread.join(timeout=2.0)
 
