@@ -86,6 +86,7 @@ from reworld.ops.pose import (
     person_colour,
     points_box,
     smooth_zero_lag,
+    to_frame_pixels,
 )
 
 __all__ = ["HandsAnalyzer", "hand_roi", "overlay"]
@@ -473,15 +474,11 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     check_overlay_args(frame, index, lm.shape[0])
     out = frame.copy()
     Hh, Ww = frame.shape[:2]
-    size = track.meta.get("size") or [Hh, Ww]
-    sx, sy = Ww / float(size[1]), Hh / float(size[0])
     thick = max(1, round(min(Hh, Ww) / 500))
     for h in range(lm.shape[1]):
         if not (track["present"][index, h] or track["filled"][index, h]):
             continue
-        pts = np.array(lm[index, h], np.float64)
-        pts[:, 0] = (pts[:, 0] + 0.5) * sx - 0.5
-        pts[:, 1] = (pts[:, 1] + 0.5) * sy - 0.5
+        pts = to_frame_pixels(lm[index, h], track.meta.get("size"), (Hh, Ww))
         pts[:, 2] = 1.0  # every hand point is drawn (z is depth here, not visibility)
         pid = int(track["person"][h])
         colour = person_colour(pid)

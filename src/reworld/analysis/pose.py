@@ -111,6 +111,7 @@ from reworld.ops.pose import (
     points_box,
     runs,
     smooth_zero_lag,
+    to_frame_pixels,
 )
 
 __all__ = ["CANDIDATE_SOURCES", "PoseAnalyzer", "overlay"]
@@ -787,8 +788,6 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     check_overlay_args(frame, index, image.shape[0])
     out = frame.copy()
     H, W = frame.shape[:2]
-    size = track.meta.get("size") or [H, W]
-    sx, sy = W / float(size[1]), H / float(size[0])
     ids = track["ids"]
     present, filled = track["present"][index], track["filled"][index]
     thick = max(1, round(min(H, W) / 300))
@@ -796,9 +795,7 @@ def overlay(track: Track, frame: np.ndarray, index: int) -> np.ndarray:
     for k in range(image.shape[1]):
         if not (present[k] or filled[k]):
             continue
-        pts = np.array(image[index, k], np.float64)
-        pts[:, 0] = (pts[:, 0] + 0.5) * sx - 0.5
-        pts[:, 1] = (pts[:, 1] + 0.5) * sy - 0.5
+        pts = to_frame_pixels(image[index, k], track.meta.get("size"), (H, W))
         colour = person_colour(int(ids[k]))
         out = draw_skeleton(out, pts, POSE_BONES, colour, thickness=thick, dashed=bool(filled[k]))
         shown = np.isfinite(pts).all(1) & (pts[:, 2] >= 0.5)

@@ -500,6 +500,22 @@ def crop_matrix(centre: tuple[float, float], side: float, size: int) -> np.ndarr
 
 # --------------------------------------------------------------------------- drawing
 
+def to_frame_pixels(points: np.ndarray, recorded: Sequence[int] | None, frame_hw: tuple[int, int]) -> np.ndarray:
+    """Copy of ``(N, >=2)`` points with ``x, y`` moved from a frame of size ``recorded``
+    ``(H, W)`` (``None``: the same size) to one of ``frame_hw``, pixel centres kept aligned.
+
+    Example:
+        >>> to_frame_pixels(np.array([[1.5, 0.5, 0.9]]), (2, 4), (4, 8))[0].tolist()
+        [3.5, 1.5, 0.9]
+    """
+    h, w = frame_hw
+    rh, rw = recorded if recorded else (h, w)
+    out = np.array(points, np.float64)
+    out[:, 0] = (out[:, 0] + 0.5) * (w / float(rw)) - 0.5
+    out[:, 1] = (out[:, 1] + 0.5) * (h / float(rh)) - 0.5
+    return out
+
+
 def person_colour(pid: int) -> tuple[int, int, int]:
     """A distinct, bright RGB colour per person id (golden-ratio hues); white for ``pid < 0``.
 
