@@ -269,6 +269,7 @@ class DepthAnalyzer(Analyzer):
         self._horizon: float | None = None
         self._change = 0.0
         self._mono: tuple[int, np.ndarray, float, float] | None = None  # (key frame, map, confidence, horizon)
+        self._flow_memo: dict[tuple[int, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.n_mono = 0
 
     def _allocate(self, capacity: int) -> None:
@@ -431,7 +432,7 @@ class DepthAnalyzer(Analyzer):
         """Flow of frame ``i`` to ``i+1`` (or ``i-1``) on the depth grid, and its occlusion mask
         (the last few are kept: the monocular carry, the parallax and the temporal step of one
         frame ask for the same ones)."""
-        memo = self.__dict__.setdefault("_flow_memo", {})
+        memo = self._flow_memo
         if (i, forward) in memo:
             return memo[(i, forward)]
         out = self._flow_from_uncached(i, forward)
